@@ -1,0 +1,29 @@
+"""Exceptions raised by nwot. Every message names the bad value and what is allowed."""
+from __future__ import annotations
+
+
+class NwotError(ValueError):
+    """Base class of all nwot errors (a ``ValueError``: bad input, not a bug)."""
+
+
+class OutOfSpaceError(NwotError):
+    """An architecture, index or encoding that is not a member of the search space."""
+
+
+class BenchmarkFileError(NwotError, FileNotFoundError):
+    """A benchmark archive/table is missing or corrupt. The message names the file and its official source."""
+
+
+class DataNotFoundError(NwotError, FileNotFoundError):
+    """A dataset (images) is missing. The message says where to get it."""
+
+
+class UnsafePickleError(NwotError):
+    """A pickle tried to load a global that is not on the allow-list."""
+
+
+def check_choice(name: str, value, allowed) -> None:
+    """Raise ``NwotError`` unless ``value`` is in ``allowed``; the message lists what is allowed."""
+    allowed = list(allowed)
+    if value not in allowed:
+        raise NwotError(f"unknown {name} {value!r}; allowed: {', '.join(map(repr, allowed))}")

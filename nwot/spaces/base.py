@@ -1,0 +1,53 @@
+"""The search-space interface shared by every space, and the space registry.
+
+A space owns its architecture type ``Arch`` (a hashable value: tuple, frozen dataclass or str) and
+knows how to sample, mutate, encode/decode and build one::
+
+    space = get_space("nb201")
+    arch = space.sample(random.Random(0))
+    model = space.build(arch, num_classes=10)
+"""
+from __future__ import annotations
+
+import random
+from typing import Any, Hashable, List, Protocol, runtime_checkable
+
+import torch.nn as nn
+
+from ..registry import Registry
+
+Arch = Hashable
+
+
+@runtime_checkable
+class SearchSpace(Protocol):
+    """What a space provides (STYLE.md layout). ``decode(encode(a)) == a`` for every arch."""
+
+    name: str
+
+    def sample(self, rng: random.Random) -> Arch: ...
+
+    def mutate(self, arch: Arch, rng: random.Random) -> Arch: ...
+
+    def encode(self, arch: Arch) -> str: ...
+
+    def decode(self, s: str) -> Arch: ...
+
+    def build(self, arch: Arch, num_classes: int = 10, **kwargs: Any) -> nn.Module: ...
+
+
+SPACES: Registry[SearchSpace] = Registry("search space")
+register_space = SPACES.register
+
+
+def get_space(name: str, **kwargs: Any) -> SearchSpace:
+    """Instantiate the registered space ``name`` (e.g. ``"nb201"``, ``"nats_sss"``, ``"nb101"``)."""
+    from . import _load_all  # noqa: F401  (registers the built-in spaces)
+
+    return SPACES.create(name, **kwargs)
+
+
+def list_spaces() -> List[str]:
+    from . import _load_all  # noqa: F401
+
+    return SPACES.names()
