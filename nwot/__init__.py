@@ -1,2 +1,61 @@
-"""nwot: training-free neural architecture search (NASWOT, Mellor et al., ICML 2021)."""
+"""nwot: training-free neural architecture search.
+
+NASWOT score (Mellor et al., "Neural Architecture Search without Training", ICML 2021,
+arXiv:2006.04647), search spaces with model builders, benchmark adapters and search strategies.
+
+Public API (imported lazily, so ``import nwot`` is cheap)::
+
+    nwot.score(arch, ...)            -> ScoreResult         one NASWOT score
+    nwot.search(n=100, runs=10, ...) -> SearchReport        NASWOT search
+    nwot.naswot_score(model, images) -> float               the score of any nn.Module
+    nwot.get_space(name), nwot.list_spaces()                search spaces
+    nwot.get_benchmark(name, ...)                           benchmark adapters
+    nwot.get_strategy(name, space, rng, ...), nwot.run_search(...)
+    nwot.scoring_batch(dataset, batch_size, seed)           the images
+    nwot.load_nb201_table()                                 embedded NB201 table (pandas)
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "score": "nwot.api",
+    "search": "nwot.api",
+    "ScoreResult": "nwot.api",
+    "SearchReport": "nwot.api",
+    "naswot_score": "nwot.score",
+    "naswot_kernel": "nwot.score",
+    "torch_seed": "nwot.score",
+    "ScoreConfig": "nwot.evaluators.score",
+    "ScoreEvaluator": "nwot.evaluators.score",
+    "get_space": "nwot.spaces.base",
+    "list_spaces": "nwot.spaces.base",
+    "get_benchmark": "nwot.adapters.base",
+    "Benchmark": "nwot.adapters.base",
+    "QueryResult": "nwot.adapters.base",
+    "TimedBenchmark": "nwot.adapters.base",
+    "get_strategy": "nwot.search.base",
+    "run_search": "nwot.search.base",
+    "Budget": "nwot.search.base",
+    "Evaluation": "nwot.search.base",
+    "SearchResult": "nwot.search.base",
+    "scoring_batch": "nwot.data",
+    "load_nb201_table": "nwot.table",
+    "NwotError": "nwot.errors",
+    "OutOfSpaceError": "nwot.errors",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'nwot' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

@@ -100,16 +100,16 @@ def to_arch(x: ArchLike) -> Arch:
     return from_op_vector([int(v) if hasattr(v, "__index__") and not isinstance(v, bool) else v for v in seq])
 
 
-def node_inputs(arch: Sequence[str]) -> Dict[int, List[Tuple[int, str]]]:
-    """``{i: [(j, op), ...]}`` for target nodes i = 1..3."""
-    ops = check_ops(arch)
+def node_inputs(arch: ArchLike) -> Dict[int, List[Tuple[int, str]]]:
+    """``{i: [(j, op), ...]}`` for target nodes i = 1..3 (``arch``: anything :func:`to_arch` accepts)."""
+    ops = to_arch(arch)
     out: Dict[int, List[Tuple[int, str]]] = {i: [] for i in range(1, NUM_NODES)}
     for (j, i), op in zip(EDGES, ops):
         out[i].append((j, op))
     return out
 
 
-def has_path(arch: Sequence[str]) -> bool:
+def has_path(arch: ArchLike) -> bool:
     """True when some input->output path avoids ``none`` (341 of the 15,625 cells have none)."""
     reach = {0}
     for i, ins in node_inputs(arch).items():
@@ -165,3 +165,35 @@ class NB201Space:
         from ..models.nb201 import build_nb201
 
         return build_nb201(to_arch(arch), num_classes=num_classes, **kwargs)
+
+
+def unique_str(arch: ArchLike) -> str:
+    """Isomorphism-canonical form of a cell: cells with equal strings compute the same function graph.
+
+    NATS-Bench's ``UniqueString`` (AutoDL ``Structure.to_unique_str(consider_zero=True)``; Dong et al.,
+    NATS-Bench, TPAMI 2021): 15,625 cells fall into 6,466 classes. Node strings are built recursively,
+    ``s_0 = "0"`` and ``s_i = "+".join(sorted(term(op_ji, s_j) for j < i))`` with::
+
+        term(none, s)          = "#"              (zero)
+        term(op, "#")          = "#"              (any op of a zero node is zero)
+        term(skip_connect, s)  = s                (identity passes the string through)
+        term(op, s)            = "(" + s + ")@" + op
+
+    The form is ``s_3``. Zero terms are kept as ``"#"`` in the sum (so ``"#+0"`` differs from ``"0"``) and
+    only a node that is exactly ``"#"`` (a single zero input, i.e. node 1) counts as zero for its consumers;
+    the all-``none`` cell gives ``"#+#+#"``. It is the benchmark's grouping, not a minimal one: e.g. ``"#+0"``
+    and ``"0"`` compute the same function but are different classes.
+    """
+    nodes = ["0"]
+    for ins in node_inputs(to_arch(arch)).values():
+        terms = []
+        for j, op in ins:
+            s = nodes[j]
+            if op == "none" or s == "#":
+                terms.append("#")
+            elif op == "skip_connect":
+                terms.append(s)
+            else:
+                terms.append(f"({s})@{op}")
+        nodes.append("+".join(sorted(terms)))
+    return nodes[-1]

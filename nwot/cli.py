@@ -1,0 +1,145 @@
+"""``nwot`` command line: thin wrappers over the Python API (nwot.api and the subcommand modules)."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from dataclasses import asdict
+from typing import List, Optional
+
+from . import __version__
+from .errors import NwotError
+
+#: Modules that add their own subcommands through ``register(subparsers)``.
+SUBCOMMAND_MODULES = ("cli_bench", "cli_study")
+
+
+def _add_scoring_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", default="cifar10", help="image source and head size (default: cifar10)")
+    p.add_argument("--batch-size", type=int, default=128, help="images in the scoring minibatch (default: 128)")
+    p.add_argument("--compat", default="clean", choices=("clean", "reference"),
+                   help="clean definition (default) or the paper's released-code behaviour")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the dataset's python batches (default: $NWOT_DATA_DIR, else the embedded "
+                        "1,280-image CIFAR-10 sample)")
+
+
+def cmd_score(args) -> int:
+    from .api import score
+
+    r = score(args.arch, space=args.space, dataset=args.dataset, batch_size=args.batch_size, seed=args.seed,
+              init_seed=args.init_seed, compat=args.compat, device=args.device, data_dir=args.data_dir)
+    if args.json:
+        print(json.dumps(asdict(r), indent=2))
+        return 0
+    if r.index is not None:
+        print(f"index          {r.index}")
+    print(f"arch           {r.arch}")
+    print(f"score          {r.score:.6f}")
+    print(f"seconds        {r.seconds:.3f}")
+    if r.test_accuracy is not None:
+        print(f"test accuracy  {r.test_accuracy:.2f}  ({args.dataset}, 200 epochs, NATS-Bench seed mean)")
+    return 0
+
+
+def cmd_search(args) -> int:
+    from tqdm import tqdm
+
+    if args.strategy != "naswot":
+        from .search.runner import run_strategy  # strategies on the benchmark's simulated time
+
+        results = run_strategy(args.strategy, space=args.space, dataset=args.dataset, budget_seconds=args.budget,
+                               evaluations=args.evaluations, runs=args.runs, seed=args.seed)
+        from .api import SearchReport
+
+        report = SearchReport(results)
+    else:
+        from .api import search
+
+        bar = tqdm(total=args.n * args.runs, desc="scoring", unit="cell", disable=args.quiet or None,
+                   file=sys.stderr)
+        report = search(space=args.space, dataset=args.dataset, n=args.n, runs=args.runs, seed=args.seed,
+                        batch_size=args.batch_size, compat=args.compat, device=args.device, data_dir=args.data_dir,
+                        progress=lambda row: bar.update(1))
+        bar.close()
+    df = report.to_frame()
+    if args.json:
+        print(json.dumps({"runs": df.to_dict(orient="records"), "summary": report.summary()}, indent=2, default=str))
+        return 0
+    if args.csv:
+        df.to_csv(sys.stdout, index=False)
+        return 0
+    for _, row in df.iterrows():
+        acc = row.get("test_accuracy")
+        idx = row.get("index")
+        print(f"run {int(row['seed']):>4}  index {'-' if idx is None else int(idx):>5}  score {row['best_signal']:10.3f}  "
+              f"test acc {'-' if acc is None else f'{acc:6.2f}'}  time {row['used_time']:7.2f}s  {row['best_arch']}")
+    s = report.summary()
+    if "test_accuracy_mean" in s:
+        print(f"{args.dataset} test accuracy over {s['runs']} run(s): "
+              f"{s['test_accuracy_mean']:.2f} ± {s['test_accuracy_std']:.2f}  (mean time {s['time_mean']:.2f}s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nwot", description="Training-free neural architecture search (NASWOT).")
+    parser.add_argument("--version", action="version", version=f"nwot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("score", help="NASWOT score of one architecture",
+                       description="Score one untrained network: s = log|det K_H| (Mellor et al., ICML 2021).")
+    p.add_argument("arch", help="NB201 index, NB201 arch string, or the space's encoding (see --space)")
+    p.add_argument("--space", default="nb201", help="search space (default: nb201)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the scoring batch (default: 0)")
+    p.add_argument("--init-seed", type=int, default=None, help="seed of the network init (default: --seed)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_scoring_args(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("search", help="NASWOT search (or another strategy) on a space",
+                       description="Per run: sample N cells uniformly with replacement, score each untrained "
+                                   "on one batch, keep the best (NASWOT search). Other strategies run on the "
+                                   "benchmark's simulated training time (--budget seconds).")
+    p.add_argument("--strategy", default="naswot",
+                   help="naswot (default), random, rea, area, reinforce, bo, lse, pnas, blockqnn")
+    p.add_argument("--space", default="nb201", help="search space (default: nb201)")
+    p.add_argument("-n", "--n", type=int, default=100, help="NASWOT: cells sampled per run (default: 100)")
+    p.add_argument("--runs", type=int, default=1, help="independent runs; run r uses seed+r (default: 1)")
+    p.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
+    p.add_argument("--budget", type=float, default=None, help="other strategies: simulated seconds (e.g. 12000)")
+    p.add_argument("--evaluations", type=int, default=None, help="other strategies: max evaluations")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary)")
+    fmt.add_argument("--csv", action="store_true", help="print one CSV row per run")
+    _add_scoring_args(p)
+    p.set_defaults(func=cmd_search)
+
+    for mod in SUBCOMMAND_MODULES:
+        try:
+            m = importlib.import_module(f"{__package__}.{mod}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__package__}.{mod}":
+                raise
+            continue
+        m.register(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except NwotError as e:
+        print(f"nwot: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nwot: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Evaluators: arch -> :class:`~nwot.search.base.Evaluation` (NASWOT score, table lookup, real training)."""

@@ -1,0 +1,125 @@
+"""Persistent score store: one SQLite file, no server.
+
+Key = (space, arch, dataset, batch_seed, batch_size, init_seed, score_name); value = score and the wall
+seconds it took. Scoring jobs ask for what is :meth:`ScoreStore.missing`, compute it, and :meth:`put`
+small chunks, each in its own transaction. SQLite in WAL mode makes every committed chunk survive a
+``kill -9`` of the writer; the primary key makes a re-run idempotent (no duplicates).
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scores (
+    space      TEXT    NOT NULL,
+    arch       TEXT    NOT NULL,
+    dataset    TEXT    NOT NULL,
+    batch_seed INTEGER NOT NULL,
+    batch_size INTEGER NOT NULL,
+    init_seed  INTEGER NOT NULL,
+    score_name TEXT    NOT NULL,
+    arch_index INTEGER,            -- benchmark index when the space has one (NB201), else NULL
+    value      REAL,               -- the score; -inf for a singular kernel
+    seconds    REAL,               -- wall seconds to build and score
+    device     TEXT,
+    created    REAL    NOT NULL,   -- unix time
+    PRIMARY KEY (space, arch, dataset, batch_seed, batch_size, init_seed, score_name)
+);
+"""
+
+KEY_FIELDS = ("space", "dataset", "batch_seed", "batch_size", "init_seed", "score_name")
+
+
+@dataclass(frozen=True)
+class StoreKey:
+    """Everything except the arch that identifies a score."""
+
+    space: str
+    dataset: str
+    batch_seed: int
+    batch_size: int
+    init_seed: int
+    score_name: str = "naswot"  # "naswot" (clean) or "naswot-reference"
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    arch: str
+    value: float
+    seconds: float
+    arch_index: Optional[int] = None
+    device: Optional[str] = None
+
+
+class ScoreStore:
+    """SQLite-backed score store (see module docstring)."""
+
+    def __init__(self, path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(str(self.path), timeout=60.0)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.executescript(_SCHEMA)
+        self._con.commit()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "ScoreStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def done(self, key: StoreKey) -> set:
+        """Encoded archs already stored under ``key``."""
+        cur = self._con.execute(
+            "SELECT arch FROM scores WHERE " + " AND ".join(f"{f}=?" for f in KEY_FIELDS),
+            tuple(getattr(key, f) for f in KEY_FIELDS))
+        return {r[0] for r in cur}
+
+    def missing(self, key: StoreKey, archs: Sequence[str]) -> List[str]:
+        """``archs`` (encoded) not yet stored under ``key``, in the given order, without duplicates."""
+        have = self.done(key)
+        out, seen = [], set()
+        for a in archs:
+            if a not in have and a not in seen:
+                out.append(a)
+                seen.add(a)
+        return out
+
+    def put(self, key: StoreKey, rows: Iterable[ScoreRow]) -> int:
+        """Insert ``rows`` in one transaction; rows already stored are kept as they are. Returns rows added."""
+        k = tuple(getattr(key, f) for f in KEY_FIELDS)
+        now = time.time()
+        with self._con:  # one transaction: all rows or none
+            cur = self._con.executemany(
+                "INSERT OR IGNORE INTO scores (space, dataset, batch_seed, batch_size, init_seed, score_name, "
+                "arch, arch_index, value, seconds, device, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now) for r in rows])
+        return cur.rowcount
+
+    def count(self, key: Optional[StoreKey] = None) -> int:
+        if key is None:
+            return self._con.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+        return len(self.done(key))
+
+    def to_frame(self, key: Optional[StoreKey] = None):
+        """Stored rows as a pandas DataFrame (all keys, or one key), ordered by arch_index then arch."""
+        import pandas as pd
+
+        sql, params = "SELECT * FROM scores", ()
+        if key is not None:
+            sql += " WHERE " + " AND ".join(f"{f}=?" for f in KEY_FIELDS)
+            params = tuple(getattr(key, f) for f in KEY_FIELDS)
+        sql += " ORDER BY arch_index, arch"
+        return pd.read_sql_query(sql, self._con, params=params)
+
+
+def key_dict(key: StoreKey) -> dict:
+    return asdict(key)
