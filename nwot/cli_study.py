@@ -9,6 +9,10 @@ def cmd_score_space(args) -> int:
     from .scoring import score_space, space_archs, store_key
     from .store import ScoreStore
 
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     cfg = ScoreConfig(dataset=args.dataset, batch_size=args.batch_size, batch_seed=args.seed,
                       init_seed=args.seed if args.init_seed is None else args.init_seed, compat=args.compat,
                       device=args.device)
@@ -42,6 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="ray: cluster address (default: start a local Ray)")
     p.add_argument("--workers", type=int, default=None, help="ray: number of scoring tasks in flight")
     p.add_argument("--export", default=None, help="write the stored scores of this key to a CSV (.csv.xz ok)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_scoring_args(p)
     p.set_defaults(func=cmd_score_space)

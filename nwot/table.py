@@ -13,10 +13,12 @@ sources of each column are listed in ``nwot/_data/README.md`` (built by
 """
 from __future__ import annotations
 
+import csv
 import functools
 import lzma
 from typing import Dict, List, Tuple
 
+import numpy as np
 import pandas as pd
 
 from .errors import BenchmarkFileError, OutOfSpaceError
@@ -63,17 +65,24 @@ def load_nb201_table() -> pd.DataFrame:
         raise _bad_table(f"embedded NB201 table {path} is missing")
     try:
         with lzma.open(path, "rt", encoding="utf-8", newline="") as f:
-            df = pd.read_csv(f, index_col=INDEX_COLUMN, float_precision="round_trip",
-                             dtype={"arch": str})
-    except (OSError, EOFError, lzma.LZMAError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
+            header, *rows = list(csv.reader(f))
+    except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError, csv.Error) as e:
         raise _bad_table(f"embedded NB201 table {path} is corrupt ({type(e).__name__}: {e})") from e
-    if tuple(df.columns) != COLUMNS:
-        raise _bad_table(f"embedded NB201 table {path} has columns {list(df.columns)}, expected {list(COLUMNS)}")
-    if len(df) != NUM_ROWS or not (df.index == range(NUM_ROWS)).all():
-        raise _bad_table(f"embedded NB201 table {path} must have index 0..{NUM_ROWS - 1}, got {len(df)} rows")
-    numeric = df[list(COLUMNS[1:])]
-    if not all(pd.api.types.is_float_dtype(t) for t in numeric.dtypes) or numeric.isna().any().any():
-        raise _bad_table(f"embedded NB201 table {path} has non-numeric or missing values")
+    if tuple(header) != (INDEX_COLUMN,) + COLUMNS:
+        raise _bad_table(f"embedded NB201 table {path} has columns {header}, expected {[INDEX_COLUMN, *COLUMNS]}")
+    if len(rows) != NUM_ROWS or any(len(r) != len(header) for r in rows) \
+            or [r[0] for r in rows] != [str(i) for i in range(NUM_ROWS)]:
+        raise _bad_table(f"embedded NB201 table {path} must have index 0..{NUM_ROWS - 1} and "
+                         f"{len(header)} fields per row, got {len(rows)} rows")
+    columns = list(zip(*rows))
+    try:  # Python's float() is correctly rounded, so the repr-written values come back exactly
+        data = {name: np.array([float(v) for v in columns[k + 2]]) for k, name in enumerate(COLUMNS[1:])}
+    except ValueError as e:
+        raise _bad_table(f"embedded NB201 table {path} has a non-numeric value ({e})") from e
+    df = pd.DataFrame({"arch": pd.Series(columns[1], dtype=object), **data},
+                      index=pd.RangeIndex(NUM_ROWS, name=INDEX_COLUMN))
+    if df[list(COLUMNS[1:])].isna().any().any():
+        raise _bad_table(f"embedded NB201 table {path} has missing (NaN) values")
     return df
 
 

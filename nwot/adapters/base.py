@@ -5,8 +5,18 @@ Semantics follow the official APIs researchers know (NATS-Bench ``get_more_info`
 (STYLE.md habit 7): fidelity (``hp``) and seed are explicit, and no default draws a random trial.
 
 * ``seed=None``  -> mean over the seeds the benchmark has (official ``is_random=False``);
-* ``seed=<int>`` -> that seed's trial;
-* ``seed=random.Random`` -> one seed drawn from that RNG among the available ones (official ``is_random=True``).
+* ``seed=<int>`` -> that seed's trial (official ``is_random=<seed>``);
+* ``seed=random.Random`` -> one seed drawn from that RNG among the available ones (official
+  ``is_random=True``, which draws ``random.choice(sorted seeds)`` once per query: the same seed is
+  used for every split of that query).
+
+Pitfalls the interface makes explicit (each has a test in ``tests/test_adapters.py``):
+
+* the official ``query_by_index`` / ``get_more_info`` / ``find_best`` default to ``hp="12"`` (the
+  12-epoch proxy run); here ``hp`` has no default in :meth:`Benchmark.query`;
+* a CIFAR-10 *search* reads ``cifar10-valid`` (trained on 25k, signal = ``x-valid``), a CIFAR-10
+  *report* reads ``cifar10`` (trained on 50k, ``ori-test``): :class:`TimedBenchmark` and
+  :func:`remap_metric` encode that mapping, exactly as ``simulate_train_eval`` / ``find_best`` do.
 """
 from __future__ import annotations
 
@@ -14,12 +24,13 @@ import random
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from enum import Enum
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..errors import NwotError, OutOfSpaceError, check_choice
 from ..registry import Registry
 
 SeedLike = Union[None, int, random.Random]
+HpLike = Union[str, int]
 
 
 class Metric(str, Enum):
@@ -30,6 +41,22 @@ class Metric(str, Enum):
 #: Official split names (NB201/NATS ``eval_acc1es`` keys); "train" is the training set.
 SPLITS = ("train", "x-valid", "x-test", "ori-test")
 
+#: The splits each NB201/NATS dataset has (official ``get_metrics`` docstring):
+#: ``cifar10-valid`` trains on 25k, ``x-valid`` = the other 25k train images, ``ori-test`` = test set;
+#: ``cifar10`` trains on all 50k, only ``ori-test``; ``cifar100`` / ``ImageNet16-120`` split the test
+#: set into halves ``x-valid`` / ``x-test`` (``ori-test`` = both halves).
+DATASET_SPLITS: Dict[str, Tuple[str, ...]] = {
+    "cifar10-valid": ("train", "x-valid", "ori-test"),
+    "cifar10": ("train", "ori-test"),
+    "cifar100": ("train", "x-valid", "x-test", "ori-test"),
+    "ImageNet16-120": ("train", "x-valid", "x-test", "ori-test"),
+}
+NB201_DATASETS: Tuple[str, ...] = tuple(DATASET_SPLITS)
+#: Classifier outputs of each dataset's network.
+NUM_CLASSES: Dict[str, int] = {"cifar10-valid": 10, "cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
+#: Dataset names accepted by the official ``simulate_train_eval``.
+SEARCH_DATASETS: Tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
+
 
 @dataclass(frozen=True)
 class SplitResult:
@@ -39,23 +66,29 @@ class SplitResult:
 
 @dataclass(frozen=True)
 class QueryResult:
-    """One benchmark lookup. ``splits`` maps official split names to their numbers."""
+    """One benchmark lookup. ``splits`` maps the dataset's official split names to their numbers
+    (every split of :data:`DATASET_SPLITS`; a split the backend does not store has ``accuracy=None``)."""
 
     index: int
     arch: str
     dataset: str
     hp: str  # training epochs/schedule key, e.g. "12", "200" (TSS), "01"/"12"/"90" (SSS), "108" (NB101)
     seed: Optional[int]  # None = mean over ``seeds``
-    seeds: Sequence[int]
+    seeds: Sequence[int]  # seeds the benchmark has for (arch, dataset, hp); () when it stores means only
     splits: Dict[str, SplitResult]
     cost: Optional[float] = None  # simulated seconds: train-all-time + valid-per-time (official simulate_train_eval)
-    params: Optional[float] = None  # MB (1e6 parameters)
-    flops: Optional[float] = None  # MFLOPs
-    epoch: Optional[int] = None  # None = final epoch
+    params: Optional[float] = None  # MB (1e6 parameters) of this dataset's network
+    flops: Optional[float] = None  # MFLOPs of this dataset's network
+    epoch: Optional[int] = None  # 0-based epoch index as the official ``iepoch``; None = final epoch
+    latency: Optional[float] = None  # seconds per batch of 256 (official ``get_latency``), None if unknown
 
     def accuracy(self, split: str) -> Optional[float]:
-        check_choice("split", split, self.splits)
+        check_choice(f"split of {self.dataset}", split, self.splits)
         return self.splits[split].accuracy
+
+    def loss(self, split: str) -> Optional[float]:
+        check_choice(f"split of {self.dataset}", split, self.splits)
+        return self.splits[split].loss
 
     @property
     def valid_accuracy(self) -> Optional[float]:
@@ -72,16 +105,38 @@ class QueryResult:
 
     def to_dict(self) -> Dict[str, Any]:
         d = asdict(self)
+        d["seeds"] = list(self.seeds)
         d["splits"] = {k: asdict(v) for k, v in self.splits.items()}
         return d
+
+
+def remap_metric(dataset: str, metric: str, datasets: Sequence[str] = NB201_DATASETS) -> Tuple[str, str]:
+    """``(dataset, metric)`` -> ``(dataset, split)`` as NATS ``remap_dataset_set_names`` (used by ``find_best``).
+
+    ``("cifar10", "valid")`` -> ``("cifar10-valid", "x-valid")`` (the search split),
+    ``("cifar10", "test")`` -> ``("cifar10", "ori-test")`` (the report split), cifar100 / ImageNet16-120:
+    ``valid`` -> ``x-valid``, ``test`` -> ``x-test``; ``cifar10-valid``: ``valid`` -> ``x-valid``,
+    ``test`` -> ``ori-test``. An official split name is passed through unchanged.
+    """
+    if metric in SPLITS:
+        return dataset, metric
+    check_choice("metric", metric, ("valid", "test") + SPLITS)
+    if dataset == "cifar10" and metric == "valid" and "cifar10-valid" in datasets:
+        return "cifar10-valid", "x-valid"
+    if dataset in ("cifar10", "cifar10-valid"):
+        return dataset, "x-valid" if metric == "valid" else "ori-test"
+    return dataset, "x-valid" if metric == "valid" else "x-test"
 
 
 class Benchmark(ABC):
     """A tabular benchmark: a finite indexed set of architectures with stored training results."""
 
     name: str = "benchmark"
+    space: str = ""  # registered search-space name of the archs (e.g. "nb201", "nats_sss")
     datasets: Sequence[str] = ()
-    hps: Sequence[str] = ()
+    hps: Sequence[str] = ()  # schedule keys, shortest first; the last one is the full training
+    has_seeds: bool = True  # False for tables of seed means (``seed`` must then be None)
+    source: str = ""  # where the official data comes from (URL), for messages
 
     # --- identity -----------------------------------------------------------------
     @abstractmethod
@@ -98,6 +153,17 @@ class Benchmark(ABC):
     def __iter__(self) -> Iterator[int]:
         return iter(range(len(self)))
 
+    def available_indices(self) -> Sequence[int]:
+        """Indices whose results this backend can return (all of them, unless the archive is partial)."""
+        return range(len(self))
+
+    @property
+    def full_hp(self) -> str:
+        """The benchmark's full training schedule (``"200"`` TSS, ``"90"`` SSS): the last of :attr:`hps`."""
+        if not self.hps:
+            raise NwotError(f"{self.name} declares no training schedules (hps)")
+        return str(self.hps[-1])
+
     def check_index(self, index: int) -> int:
         if isinstance(index, bool) or not isinstance(index, int) and not hasattr(index, "__index__"):
             raise OutOfSpaceError(f"{self.name} index must be an int, got {index!r}")
@@ -110,46 +176,72 @@ class Benchmark(ABC):
         check_choice(f"{self.name} dataset", dataset, self.datasets)
         return dataset
 
-    def check_hp(self, hp: Union[str, int]) -> str:
+    def check_hp(self, hp: HpLike) -> str:
+        """Normalise ``hp`` to the benchmark's key: ``200`` -> ``"200"``, ``1`` -> ``"01"`` (SSS)."""
+        if isinstance(hp, bool) or not isinstance(hp, (str, int)):
+            raise NwotError(f"{self.name} hp must be a str or int, got {hp!r}; allowed: {', '.join(map(repr, self.hps))}")
         hp = str(hp)
-        if self.name in ("nats_sss",) and len(hp) == 1:
+        if hp not in self.hps and hp.isdigit() and hp.zfill(2) in self.hps:
             hp = hp.zfill(2)
         check_choice(f"{self.name} hp", hp, self.hps)
         return hp
 
     # --- lookups --------------------------------------------------------------------
     @abstractmethod
-    def query(self, arch: Any, dataset: str, hp: Union[str, int], *, seed: SeedLike = None,
+    def query(self, arch: Any, dataset: str, hp: HpLike, *, seed: SeedLike = None,
               epoch: Optional[int] = None) -> QueryResult:
         """Accuracy/loss per split for ``arch`` trained on ``dataset`` with schedule ``hp``."""
 
-    def cost(self, arch: Any, dataset: str, hp: Union[str, int], *, seed: SeedLike = None) -> float:
-        """Simulated training seconds (train-all-time + valid-per-time), as ``simulate_train_eval`` charges."""
-        c = self.query(arch, dataset, hp, seed=seed).cost
-        if c is None:
-            raise NwotError(f"{self.name} stores no training time for dataset {dataset!r} hp {hp!r}")
-        return c
+    def cost(self, arch: Any, dataset: str, hp: HpLike, *, seed: SeedLike = None) -> float:
+        """Simulated training seconds (train-all-time + valid-per-time), as ``simulate_train_eval`` charges.
+
+        This is the cost of *that* dataset's run; a CIFAR-10 search is charged ``cifar10-valid``'s
+        (see :class:`TimedBenchmark`).
+        """
+        r = self.query(arch, dataset, hp, seed=seed)
+        if r.cost is None:
+            raise NwotError(self.missing_cost_message(r.dataset, r.hp))
+        return r.cost
+
+    def missing_cost_message(self, dataset: str, hp: str) -> str:
+        return f"{self.name} stores no training time for dataset {dataset!r} hp {hp!r}"
 
     def params(self, arch: Any, dataset: str = "cifar10") -> Optional[float]:
+        """Parameters (MB = 1e6) of ``dataset``'s network, None if unknown."""
         return None
 
     def flops(self, arch: Any, dataset: str = "cifar10") -> Optional[float]:
+        """MFLOPs of ``dataset``'s network, None if unknown."""
         return None
 
-    def best(self, dataset: str, metric: str = "test", hp: Union[str, int] = "200", *,
-             max_params: Optional[float] = None, max_flops: Optional[float] = None):
-        """(index, value) of the best arch by ``metric`` ("valid" or "test" accuracy), like NATS ``find_best``."""
-        check_choice("metric", metric, ("valid", "test"))
-        best_i, best_v = None, float("-inf")
-        for i in self:
-            if max_params is not None and (self.params(i, dataset) or float("inf")) > max_params:
+    def best(self, dataset: str, metric: str = "test", hp: Optional[HpLike] = None, *,
+             max_params: Optional[float] = None, max_flops: Optional[float] = None,
+             indices: Optional[Sequence[int]] = None) -> Tuple[int, float]:
+        """``(index, accuracy)`` of the best arch, like NATS ``find_best``.
+
+        ``metric`` is "valid" / "test" (mapped by :func:`remap_metric`, so ``("cifar10", "valid")`` reads
+        ``cifar10-valid`` x-valid) or an official split name; the accuracy is the seed mean of the final
+        epoch of ``hp`` (default: :attr:`full_hp`; the official default is ``"12"``). Archs whose params
+        (MB) / FLOPs (M) exceed ``max_params`` / ``max_flops`` are skipped; ties go to the lowest index.
+        ``indices`` restricts the candidates (default: :meth:`available_indices`).
+        """
+        ds, split = remap_metric(dataset, metric, self.datasets)
+        self.check_dataset(ds)
+        check_choice(f"split of {ds}", split, DATASET_SPLITS.get(ds, SPLITS))
+        hp = self.check_hp(self.full_hp if hp is None else hp)
+        cands = self.available_indices() if indices is None else [self.check_index(i) for i in indices]
+        best_i, best_v = -1, float("-inf")
+        for i in cands:
+            if max_params is not None and _exceeds(self.params(i, ds), max_params, "params", self.name, ds):
                 continue
-            if max_flops is not None and (self.flops(i, dataset) or float("inf")) > max_flops:
+            if max_flops is not None and _exceeds(self.flops(i, ds), max_flops, "FLOPs", self.name, ds):
                 continue
-            r = self.query(i, dataset, hp)
-            v = r.valid_accuracy if metric == "valid" else r.test_accuracy
+            v = self.query(i, ds, hp).accuracy(split)
             if v is not None and v > best_v:
                 best_i, best_v = i, v
+        if best_i < 0:
+            raise NwotError(f"{self.name}: no architecture with a {ds} {split} accuracy at hp {hp} satisfies "
+                            f"max_params={max_params}, max_flops={max_flops}")
         return best_i, best_v
 
     def to_frame(self):
@@ -157,8 +249,19 @@ class Benchmark(ABC):
         raise NotImplementedError(f"{type(self).__name__}.to_frame")
 
 
+def _exceeds(value: Optional[float], limit: float, what: str, name: str, dataset: str) -> bool:
+    if value is None:
+        raise NwotError(f"{name} does not know the {what} of its {dataset} networks; drop the max_{what.lower()} limit")
+    return value > limit
+
+
 def resolve_seed(seed: SeedLike, available: Sequence[int]) -> Optional[int]:
-    """Map the public ``seed`` argument to a concrete seed (or None for the mean); see module docstring."""
+    """Map the public ``seed`` argument to a concrete seed (or None for the mean); see module docstring.
+
+    ``random.Random`` draws ``rng.choice(sorted(available))``: the official ``is_random=True`` is
+    ``random.choice(archresult.get_dataset_seeds(dataset))`` on the sorted seed list, so an RNG in the same
+    state picks the same seed.
+    """
     available = list(available)
     if seed is None:
         return None
@@ -172,12 +275,33 @@ def resolve_seed(seed: SeedLike, available: Sequence[int]) -> Optional[int]:
     return seed
 
 
+def search_dataset(dataset: str) -> str:
+    """CIFAR-10 searches read ``cifar10-valid`` (train 25k / x-valid 25k); reports read ``cifar10`` ori-test."""
+    return "cifar10-valid" if dataset == "cifar10" else dataset
+
+
+_search_dataset = search_dataset
+
+
+class TrainEval(NamedTuple):
+    """What one ``simulate_train_eval`` returns, in the official tuple order."""
+
+    valid_accuracy: float  # the search signal
+    latency: Optional[float]  # seconds per batch of 256 (None if the benchmark does not store it)
+    cost: float  # simulated seconds charged for this evaluation
+    used_time: float  # total simulated seconds so far
+
+
 @dataclass
 class TimedBenchmark:
     """Time accounting for searches (NATS-Bench ``simulate_train_eval`` / ``reset_time`` / ``used_time``).
 
-    Each :meth:`simulate_train_eval` returns the search signal (valid accuracy of one randomly drawn
-    seed, as the official API with ``is_random=True``) and charges the simulated cost.
+    ``dataset`` is one of the official search names ``cifar10`` / ``cifar100`` / ``ImageNet16-120``;
+    ``cifar10`` reads ``cifar10-valid``. Each :meth:`simulate_train_eval` returns the search signal
+    (``x-valid`` accuracy; ``ori-test`` at an ``epoch`` where ``x-valid`` is not stored, as the official
+    code) and charges the simulated cost ``train-all-time + valid-per-time``. With ``rng`` one seed's
+    trial is drawn (official ``is_random=True``); with ``rng=None`` the seed mean is used (the only option
+    for tables of seed means).
     """
 
     benchmark: Benchmark
@@ -187,35 +311,47 @@ class TimedBenchmark:
     n_queries: int = 0
     history: List[Dict[str, Any]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        check_choice("search dataset (official simulate_train_eval names; cifar10 reads cifar10-valid)",
+                     self.dataset, SEARCH_DATASETS)
+        self.hp = self.benchmark.check_hp(self.hp)
+
     def reset_time(self) -> None:
         self.used_time = 0.0
         self.n_queries = 0
         self.history.clear()
 
-    def simulate_train_eval(self, arch: Any, rng: random.Random):
-        """-> (valid_accuracy, latency, used_time, cost), like NATS ``simulate_train_eval``."""
-        r = self.benchmark.query(arch, _search_dataset(self.dataset), self.hp, seed=rng)
-        if r.valid_accuracy is None or r.cost is None:
-            raise NwotError(f"{self.benchmark.name} has no valid accuracy/cost for {self.dataset} hp {self.hp}")
-        self.used_time += r.cost
+    def simulate_train_eval(self, arch: Any, rng: Optional[random.Random] = None, *, epoch: Optional[int] = None,
+                            account_time: bool = True) -> TrainEval:
+        """-> ``(valid_accuracy, latency, cost, used_time)``, like NATS ``simulate_train_eval``."""
+        ds = search_dataset(self.dataset)
+        r = self.benchmark.query(arch, ds, self.hp, seed=rng, epoch=epoch)
+        signal = r.valid_accuracy if r.valid_accuracy is not None else r.splits.get("ori-test", SplitResult(None)).accuracy
+        if r.cost is None:
+            raise NwotError(self.benchmark.missing_cost_message(ds, self.hp))
+        if signal is None:
+            raise NwotError(f"{self.benchmark.name} has no x-valid / ori-test accuracy for {ds} hp {self.hp}")
+        if account_time:
+            self.used_time += r.cost
         self.n_queries += 1
-        self.history.append({"index": r.index, "signal": r.valid_accuracy, "cost": r.cost, "time": self.used_time})
-        return r.valid_accuracy, 0.0, self.used_time, r.cost
+        self.history.append({"index": r.index, "seed": r.seed, "signal": signal, "cost": r.cost,
+                             "time": self.used_time})
+        return TrainEval(signal, r.latency, r.cost, self.used_time)
 
-
-def _search_dataset(dataset: str) -> str:
-    """CIFAR-10 searches read ``cifar10-valid`` (train 25k / x-valid 25k); reports read ``cifar10`` ori-test."""
-    return "cifar10-valid" if dataset == "cifar10" else dataset
-
-
-search_dataset = _search_dataset
 
 BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
 register_benchmark = BENCHMARKS.register
 
 
 def get_benchmark(name: str, **kwargs: Any) -> Benchmark:
-    """Open a registered benchmark backend, e.g. ``get_benchmark("nb201")`` (embedded table)."""
+    """Open a registered benchmark backend, e.g. ``get_benchmark("table")`` (embedded NB201 table),
+    ``get_benchmark("nats-tss", path=...)``, ``get_benchmark("nb201-api", path=...)``."""
     from . import _load_all  # noqa: F401
 
     return BENCHMARKS.create(name, **kwargs)
+
+
+def list_benchmarks() -> List[str]:
+    from . import _load_all  # noqa: F401
+
+    return BENCHMARKS.names()

@@ -11,18 +11,26 @@ training time for a table lookup, measured wall time for the NASWOT score or rea
 keeps the trace, charges the cost, stops at the budget, and picks the best arch *by search signal*;
 the final (reporting) accuracy is looked up afterwards by a separate ``report`` callable so that no
 strategy ever sees test numbers.
+
+A strategy that spends budget itself (AREA scores candidates with NASWOT before evolving them) hands
+those evaluations to the loop with :meth:`Strategy.charge`: the loop charges their cost and traces them
+under their own ``kind`` (e.g. ``"score"``), but their signal never competes for the best arch and they
+do not count as evaluations of the ``Budget.evaluations`` limit.
 """
 from __future__ import annotations
 
 import math
 import random
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
 from ..errors import NwotError
 from ..registry import Registry
 from ..spaces.base import Arch, SearchSpace
+
+#: Trace ``kind`` of an evaluation by the search evaluator (the only kind that competes for the best).
+EVAL = "eval"
 
 
 @dataclass(frozen=True)
@@ -60,16 +68,21 @@ class Budget:
             return False
         return True
 
+    def fits(self, used_time: float, cost: float) -> bool:
+        """Whether an evaluation of ``cost`` seconds still fits (an evaluation that does not is discarded)."""
+        return self.seconds is None or used_time + cost <= self.seconds
+
 
 @dataclass(frozen=True)
 class TraceRow:
-    step: int  # evaluation number, 0-based
+    step: int  # row number, 0-based (evaluations and a strategy's own charged evaluations alike)
     arch: str  # encoded arch
     signal: float
     cost: float
-    time: float  # cumulative seconds after this evaluation
-    best_arch: str  # best-by-signal so far
-    best_signal: float
+    time: float  # cumulative seconds after this row
+    best_arch: str  # best-by-signal so far among ``kind == "eval"`` rows ("" before the first)
+    best_signal: float  # its signal (-inf before the first)
+    kind: str = EVAL  # "eval" = the search evaluator; else a strategy's charged side evaluation (e.g. "score")
 
 
 @dataclass
@@ -80,15 +93,17 @@ class SearchResult:
     best_arch: str
     best_signal: float
     used_time: float
-    n_evals: int
+    n_evals: int  # evaluations by the search evaluator (rows of kind "eval")
     trace: List[TraceRow]
     final: Dict[str, Any] = field(default_factory=dict)  # reporting numbers of best_arch (e.g. test_accuracy)
     config: Dict[str, Any] = field(default_factory=dict)
 
     def to_frame(self):
+        """The trace as a pandas DataFrame (one row per charged evaluation)."""
         import pandas as pd
 
-        df = pd.DataFrame([asdict(r) for r in self.trace])
+        cols = [f.name for f in fields(TraceRow)]
+        df = pd.DataFrame([asdict(r) for r in self.trace], columns=cols)
         df.insert(0, "seed", self.seed)
         df.insert(0, "strategy", self.strategy)
         return df
@@ -96,6 +111,16 @@ class SearchResult:
     def summary(self) -> Dict[str, Any]:
         d = {k: v for k, v in asdict(self).items() if k != "trace"}
         return d
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-able dict (trace rows as dicts); :meth:`from_dict` inverts it."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchResult":
+        d = dict(d)
+        d["trace"] = [TraceRow(**r) for r in d.get("trace", [])]
+        return cls(**d)
 
 
 class Strategy(ABC):
@@ -106,10 +131,11 @@ class Strategy(ABC):
     def __init__(self, space: SearchSpace, rng: random.Random) -> None:
         self.space = space
         self.rng = rng
+        self._charges: List[Tuple[Arch, Evaluation, str]] = []
 
     @abstractmethod
     def ask(self) -> List[Arch]:
-        """Archs to evaluate next (at least one)."""
+        """Archs to evaluate next (at least one; an empty list ends the search)."""
 
     @abstractmethod
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
@@ -117,6 +143,17 @@ class Strategy(ABC):
 
     def config(self) -> Dict[str, Any]:
         return {}
+
+    def charge(self, arch: Arch, evaluation: Evaluation, kind: str) -> None:
+        """Hand the loop an evaluation this strategy ran itself (charged to the budget, traced as ``kind``)."""
+        if kind == EVAL:
+            raise NwotError(f"a strategy's own evaluations need a kind other than {EVAL!r} (e.g. 'score')")
+        self._charges.append((arch, evaluation, kind))
+
+    def take_charges(self) -> List[Tuple[Arch, Evaluation, str]]:
+        """The evaluations charged since the last call (the loop drains them after every :meth:`ask`)."""
+        out, self._charges = list(getattr(self, "_charges", [])), []
+        return out
 
 
 STRATEGIES: Registry[Strategy] = Registry("search strategy")
@@ -129,39 +166,60 @@ def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: An
     return STRATEGIES.create(name, space, rng, **kwargs)
 
 
+def list_strategies() -> List[str]:
+    from . import _load_all  # noqa: F401
+
+    return STRATEGIES.names()
+
+
 def run_search(strategy: Strategy, evaluate: Evaluator, budget: Budget, *, seed: int = 0,
                report: Optional[Callable[[Arch], Dict[str, Any]]] = None,
                progress: Optional[Callable[[TraceRow], None]] = None) -> SearchResult:
     """Run ``strategy`` until ``budget`` is spent.
 
     An evaluation whose cost would push the used time past ``budget.seconds`` is discarded and ends
-    the search (the NATS-Bench protocol never reports an arch it could not afford).
+    the search (the NATS-Bench protocol never reports an arch it could not afford). The same holds for
+    the evaluations a strategy charges itself (:meth:`Strategy.charge`), which are charged in order
+    right after the :meth:`Strategy.ask` that ran them.
     """
     used, trace = 0.0, []
+    n_evals = 0
     best_arch, best_signal = None, -math.inf
     enc = strategy.space.encode
-    while budget.left(used, len(trace)):
+
+    def record(a: Arch, ev: Evaluation, kind: str) -> None:
+        row = TraceRow(len(trace), enc(a), float(ev.signal), float(ev.cost), used,
+                       "" if best_arch is None else enc(best_arch), float(best_signal), kind)
+        trace.append(row)
+        if progress is not None:
+            progress(row)
+
+    while budget.left(used, n_evals):
         archs = strategy.ask()
-        if not archs:
-            break
-        evals: List[Evaluation] = []
-        told: List[Arch] = []
         stop = False
-        for a in archs:
-            if not budget.left(used, len(trace)):
-                stop = True
-                break
-            ev = evaluate(a)
-            if budget.seconds is not None and used + ev.cost > budget.seconds:
+        for a, ev, kind in strategy.take_charges():
+            if not budget.fits(used, ev.cost):
                 stop = True
                 break
             used += ev.cost
+            record(a, ev, kind)
+        if stop or not archs:
+            break
+        evals: List[Evaluation] = []
+        told: List[Arch] = []
+        for a in archs:
+            if not budget.left(used, n_evals):
+                stop = True
+                break
+            ev = evaluate(a)
+            if not budget.fits(used, ev.cost):
+                stop = True
+                break
+            used += ev.cost
+            n_evals += 1
             if ev.signal > best_signal or best_arch is None:
                 best_arch, best_signal = a, ev.signal
-            row = TraceRow(len(trace), enc(a), float(ev.signal), float(ev.cost), used, enc(best_arch), float(best_signal))
-            trace.append(row)
-            if progress is not None:
-                progress(row)
+            record(a, ev, EVAL)
             evals.append(ev)
             told.append(a)
         if told:
@@ -172,4 +230,4 @@ def run_search(strategy: Strategy, evaluate: Evaluator, budget: Budget, *, seed:
         raise NwotError(f"budget {budget} too small: no evaluation of {strategy.name} fitted in it")
     final = report(best_arch) if report is not None else {}
     return SearchResult(strategy.name, strategy.space.name, seed, enc(best_arch), float(best_signal), used,
-                        len(trace), trace, final, strategy.config())
+                        n_evals, trace, final, strategy.config())

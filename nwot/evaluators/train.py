@@ -1,0 +1,472 @@
+"""Real training as a search evaluator: arch -> (held-out validation accuracy, training seconds).
+
+The candidate network (``space.build(arch, ...)``) is trained from a seeded default init with
+
+* SGD with momentum and weight decay, learning rate annealed per step by a cosine
+  (Loshchilov & Hutter, SGDR, ICLR 2017)::
+
+      lr_t = lr_min + (lr - lr_min) * (1 + cos(pi * t / T)) / 2,   t = 0 .. T-1 optimiser steps
+
+* the standard CIFAR augmentation, written with torch ops (no torchvision): zero-pad 4 pixels, take a
+  random 32x32 crop, flip horizontally with probability 1/2 (He et al., CVPR 2016, §4.2); optional
+  cutout of a ``cutout`` x ``cutout`` square (DeVries & Taylor, arXiv:1708.04552), applied after
+  normalisation as in DARTS;
+* a held-out validation split drawn from the *training* images (the search signal never touches the
+  test set): a seeded permutation of the training split gives ``val_size`` validation images, then
+  ``train_size`` training images.
+
+The signal is the validation top-1 accuracy in percent (the unit of the NAS-Bench-201 tables), the
+cost the measured wall seconds of training + validation (summed over resumed sessions).
+
+**Checkpoint / resume.** With ``checkpoint_dir`` set, each candidate owns the folder
+``<checkpoint_dir>/<space>-<sha1(encoding, config, build kwargs, data)[:16]>`` (``arch.json`` names
+the arch). After every epoch the model, optimiser (momentum buffers) and elapsed time are written
+atomically to ``state.pt``; a finished candidate also gets ``result.json``. A finished candidate is
+never retrained: its stored evaluation (original cost included, ``info["cached"] = True``) is returned,
+so replaying an interrupted search charges the same budget. An interrupted candidate resumes from its
+last finished epoch. Batch order and augmentation of epoch e come from a ``torch.Generator`` seeded
+with ``(seed, e)`` and the learning rate is a function of the step, so a resumed run ends with the
+same weights as an uninterrupted one (bit-identical on CPU).
+
+Randomness: weight init under :func:`nwot.score.torch_seed`, data split / order / augmentation from
+``torch.Generator`` objects; global RNGs are never seeded.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..errors import NwotError, check_choice
+from ..models.complexity import count_flops, count_params
+from ..search.base import Evaluation
+from ..spaces.base import Arch, SearchSpace
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one candidate is trained (everything that changes the result is here, except the device)."""
+
+    epochs: int = 1  # training epochs
+    batch_size: int = 64  # SGD mini-batch size
+    lr: float = 0.025  # initial learning rate
+    lr_min: float = 0.0  # final learning rate of the per-step cosine schedule
+    momentum: float = 0.9  # SGD momentum
+    nesterov: bool = False  # Nesterov momentum
+    weight_decay: float = 3e-4  # L2 weight decay (on every parameter)
+    train_size: Optional[int] = 2000  # training images used (None: all images not held out)
+    val_size: int = 500  # training-split images held out for the validation accuracy (the signal)
+    augment: bool = True  # random crop (4-px zero padding) + horizontal flip
+    cutout: int = 0  # side of the cutout square in pixels (0 = off)
+    grad_clip: Optional[float] = 5.0  # max global gradient norm (None = no clipping)
+    seed: int = 0  # seeds weight init, data split, batch order and augmentation
+    eval_batch_size: int = 256  # batch size of the validation pass
+    device: str = "auto"  # "auto" (CUDA when available), "cpu", "cuda" or "cuda:N"; not part of the checkpoint key
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise NwotError(f"TrainConfig.{name} must be an int >= 1, got {v!r}")
+        if self.batch_size < 2:
+            raise NwotError(f"TrainConfig.batch_size must be >= 2 (BatchNorm needs 2 images), got {self.batch_size}")
+        if isinstance(self.val_size, bool) or not isinstance(self.val_size, int) or self.val_size < 1:
+            raise NwotError(f"TrainConfig.val_size must be an int >= 1, got {self.val_size!r}")
+        if self.train_size is not None and (isinstance(self.train_size, bool) or not isinstance(self.train_size, int)
+                                            or self.train_size < 2):
+            raise NwotError(f"TrainConfig.train_size must be None or an int >= 2, got {self.train_size!r}")
+        if not (self.lr > 0 and 0 <= self.lr_min <= self.lr):
+            raise NwotError(f"TrainConfig needs lr > 0 and 0 <= lr_min <= lr, got lr={self.lr!r}, lr_min={self.lr_min!r}")
+        if not 0 <= self.momentum < 1 or self.weight_decay < 0:
+            raise NwotError(f"TrainConfig needs 0 <= momentum < 1 and weight_decay >= 0, "
+                            f"got {self.momentum!r}, {self.weight_decay!r}")
+        if isinstance(self.cutout, bool) or not isinstance(self.cutout, int) or self.cutout < 0:
+            raise NwotError(f"TrainConfig.cutout must be an int >= 0 (0 = off), got {self.cutout!r}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise NwotError(f"TrainConfig.grad_clip must be None or > 0, got {self.grad_clip!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise NwotError(f"TrainConfig.seed must be an int >= 0, got {self.seed!r}")
+        resolve_device(self.device)
+
+    def key(self) -> Dict[str, Any]:
+        """The fields that identify a training run (all but ``device``)."""
+        d = asdict(self)
+        d.pop("device")
+        return d
+
+
+#: Named budgets. ``cpu_tiny`` is for tests and CPU demos. ``pnas_proxy`` is the search-time budget of
+#: Liu et al., PNAS, ECCV 2018, §5.1 as reported there (each child trained 20 epochs, 5,000 of the
+#: 50,000 training images held out; their child networks use N = 2, F = 24: pass those as build
+#: kwargs, see ``benchmarks/open_space_pnas.py --preset gpu``); the paper gives no batch size or
+#: weight decay for the child runs, so those and the cosine schedule's lr are NASNet/DARTS-style choices
+#: of ours. ``blockqnn_proxy`` is Zhong et al., BlockQNN, CVPR 2018, §3.4's early-stop budget as we
+#: read it (12 epochs, batch 256); the paper trains it with Adam, we keep SGD + cosine.
+PRESETS: Dict[str, TrainConfig] = {
+    "cpu_tiny": TrainConfig(epochs=1, batch_size=64, lr=0.05, train_size=2000, val_size=500),
+    "pnas_proxy": TrainConfig(epochs=20, batch_size=32, lr=0.025, weight_decay=3e-4, train_size=45000,
+                              val_size=5000, grad_clip=5.0),
+    "blockqnn_proxy": TrainConfig(epochs=12, batch_size=256, lr=0.1, weight_decay=5e-4, train_size=45000,
+                                  val_size=5000, grad_clip=None),
+}
+
+
+def train_preset(name: str, **overrides: Any) -> TrainConfig:
+    """A named :data:`PRESETS` entry, with ``dataclasses.replace`` overrides."""
+    check_choice("training preset", name, PRESETS)
+    return replace(PRESETS[name], **overrides)
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available else CPU; otherwise ``torch.device(device)`` (validated)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise NwotError(f"unknown device {device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'") from e
+    check_choice("device type", dev.type, ("cpu", "cuda"))
+    return dev
+
+
+# --------------------------------------------------------------------------------------------------
+# Data: a tensor dataset, its split, batches and augmentation.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """Images + labels held as tensors.
+
+    ``images`` is either uint8 pixels (N, 3, H, W), normalised per batch with ``mean`` / ``std``
+    (of pixel / 255), or float32 (N, 3, H, W) already normalised (``mean = std = None``).
+    """
+
+    images: torch.Tensor  # (N, 3, H, W) uint8 pixels or normalised float32
+    labels: torch.Tensor  # (N,) int64 class ids
+    num_classes: int  # classifier width
+    name: str  # identity used in checkpoint keys (dataset + source)
+    mean: Optional[Tuple[float, ...]] = None  # per-channel mean of pixel / 255 (uint8 images only)
+    std: Optional[Tuple[float, ...]] = None  # per-channel std of pixel / 255 (uint8 images only)
+
+    def __post_init__(self) -> None:
+        if self.images.ndim != 4 or self.labels.ndim != 1 or len(self.images) != len(self.labels):
+            raise NwotError(f"ImageData needs images (N, C, H, W) and labels (N,), got {tuple(self.images.shape)} "
+                            f"and {tuple(self.labels.shape)}")
+        if self.images.dtype == torch.uint8:
+            if self.mean is None or self.std is None:
+                raise NwotError("uint8 ImageData needs the normalisation mean and std")
+        elif self.images.dtype != torch.float32:
+            raise NwotError(f"ImageData images must be uint8 or float32, got {self.images.dtype}")
+        if len(self.labels) and (int(self.labels.min()) < 0 or int(self.labels.max()) >= self.num_classes):
+            raise NwotError(f"labels must lie in 0..{self.num_classes - 1}, got "
+                            f"{int(self.labels.min())}..{int(self.labels.max())}")
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    @property
+    def image_shape(self) -> Tuple[int, int, int]:
+        return tuple(self.images.shape[1:])  # type: ignore[return-value]
+
+
+def cifar10_data(root: Optional[os.PathLike] = None) -> ImageData:
+    """The CIFAR-10 *training* split (python batches via :func:`nwot.data.load_cifar10`) as uint8 tensors."""
+    from ..data import NORMALISATION, load_cifar10
+
+    images, labels = load_cifar10(root, train=True)
+    return from_arrays(images, labels, num_classes=10, mean=NORMALISATION["cifar10"].mean,
+                       std=NORMALISATION["cifar10"].std, name=f"cifar10-train:{len(labels)}")
+
+
+def from_arrays(images, labels, *, num_classes: int, mean: Sequence[float], std: Sequence[float],
+                name: str) -> ImageData:
+    """uint8 images (N, H, W, 3) as returned by :mod:`nwot.data` -> :class:`ImageData`."""
+    x = torch.as_tensor(images.copy() if hasattr(images, "copy") else images)
+    if x.dtype != torch.uint8 or x.ndim != 4 or x.shape[-1] != 3:
+        raise NwotError(f"expected uint8 images (N, H, W, 3), got {x.dtype} {tuple(x.shape)}")
+    y = torch.as_tensor(labels).to(torch.int64)
+    return ImageData(x.permute(0, 3, 1, 2).contiguous(), y, num_classes, name, tuple(mean), tuple(std))
+
+
+def from_dataset(dataset: torch.utils.data.Dataset, *, num_classes: int, name: str) -> ImageData:
+    """Materialise any map-style torch ``Dataset`` of ``(image (3, H, W), label)``.
+
+    Float images must already be normalised; uint8 images are not accepted here (use
+    :func:`from_arrays` with their normalisation).
+    """
+    xs, ys = [], []
+    for i in range(len(dataset)):  # type: ignore[arg-type]
+        x, y = dataset[i]
+        x = torch.as_tensor(x)
+        if x.dtype != torch.float32 or x.ndim != 3:
+            raise NwotError(f"dataset item {i}: expected a normalised float32 image (3, H, W), got "
+                            f"{x.dtype} {tuple(x.shape)}")
+        xs.append(x)
+        ys.append(int(y))
+    return ImageData(torch.stack(xs), torch.tensor(ys, dtype=torch.int64), num_classes, name)
+
+
+def split_indices(n: int, train_size: Optional[int], val_size: int, seed: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Seeded held-out split: ``perm = randperm(n)``; validation ``perm[:val_size]``, training the next
+    ``train_size`` (or all the rest)."""
+    need = val_size + (train_size or 2)
+    if need > n:
+        raise NwotError(f"the dataset has {n} images but val_size={val_size} + train_size={train_size} were asked for")
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    val = perm[:val_size]
+    train = perm[val_size:] if train_size is None else perm[val_size:val_size + train_size]
+    return train, val
+
+
+def _normalised(data: ImageData, idx: torch.Tensor) -> torch.Tensor:
+    x = data.images[idx]
+    if x.dtype == torch.uint8:
+        mean = torch.tensor(data.mean, dtype=torch.float32).view(1, -1, 1, 1)
+        std = torch.tensor(data.std, dtype=torch.float32).view(1, -1, 1, 1)
+        return (x.float() / 255.0 - mean) / std
+    return x.clone()
+
+
+def random_crop_flip(x: torch.Tensor, gen: torch.Generator, padding: int = 4) -> torch.Tensor:
+    """Zero-pad by ``padding``, crop back to (H, W) at a uniform offset, flip with probability 1/2."""
+    B, _, H, W = x.shape
+    xp = F.pad(x, (padding, padding, padding, padding))
+    dy = torch.randint(0, 2 * padding + 1, (B,), generator=gen)
+    dx = torch.randint(0, 2 * padding + 1, (B,), generator=gen)
+    rows = (dy[:, None] + torch.arange(H)[None, :])[:, None, :, None]  # (B, 1, H, 1)
+    cols = (dx[:, None] + torch.arange(W)[None, :])[:, None, None, :]  # (B, 1, 1, W)
+    b = torch.arange(B)[:, None, None, None]
+    c = torch.arange(x.shape[1])[None, :, None, None]
+    out = xp[b, c, rows, cols]
+    flip = torch.rand(B, generator=gen) < 0.5
+    return torch.where(flip[:, None, None, None], out.flip(3), out)
+
+
+def cutout(x: torch.Tensor, size: int, gen: torch.Generator) -> torch.Tensor:
+    """Zero a ``size`` x ``size`` square (clipped at the border) centred at a uniform pixel of each image."""
+    B, _, H, W = x.shape
+    cy = torch.randint(0, H, (B,), generator=gen)
+    cx = torch.randint(0, W, (B,), generator=gen)
+    ys, xs = torch.arange(H)[None, :], torch.arange(W)[None, :]
+    in_y = (ys >= (cy - size // 2)[:, None]) & (ys < (cy - size // 2 + size)[:, None])  # (B, H)
+    in_x = (xs >= (cx - size // 2)[:, None]) & (xs < (cx - size // 2 + size)[:, None])  # (B, W)
+    mask = (in_y[:, :, None] & in_x[:, None, :])[:, None]  # (B, 1, H, W)
+    return x.masked_fill(mask, 0.0)
+
+
+def training_batch(data: ImageData, idx: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Normalised, augmented images of ``idx`` (augmentation randomness from ``gen``)."""
+    x = data.images[idx]
+    if x.dtype == torch.uint8:
+        x = x.float() / 255.0
+        if cfg.augment:
+            x = random_crop_flip(x, gen)  # zero padding = black pixels, as torchvision on raw images
+        mean = torch.tensor(data.mean, dtype=torch.float32).view(1, -1, 1, 1)
+        std = torch.tensor(data.std, dtype=torch.float32).view(1, -1, 1, 1)
+        x = (x - mean) / std
+    else:
+        x = random_crop_flip(x, gen) if cfg.augment else x
+    if cfg.cutout:
+        x = cutout(x, cfg.cutout, gen)
+    return x
+
+
+def cosine_lr(cfg: TrainConfig, step: int, total_steps: int) -> float:
+    """``lr_min + (lr - lr_min) (1 + cos(pi step / total_steps)) / 2``."""
+    return cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * step / total_steps)) / 2
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator of epoch ``epoch``'s batch order and augmentation (independent of earlier epochs)."""
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch + 1)
+
+
+def _batches(n: int, batch_size: int):
+    """Consecutive slices; a trailing batch of one image is dropped (BatchNorm needs two)."""
+    for start in range(0, n, batch_size):
+        if n - start >= 2:
+            yield slice(start, min(start + batch_size, n))
+
+
+def steps_per_epoch(n_train: int, batch_size: int) -> int:
+    return sum(1 for _ in _batches(n_train, batch_size))
+
+
+def _logits(out) -> torch.Tensor:
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def evaluate_accuracy(model: nn.Module, data: ImageData, idx: torch.Tensor, batch_size: int,
+                      device: torch.device) -> Tuple[float, float]:
+    """(top-1 accuracy in %, mean cross-entropy) of ``model`` in eval mode on ``idx``."""
+    model.eval()
+    correct, loss_sum = 0, 0.0
+    with torch.no_grad():
+        for start in range(0, len(idx), batch_size):
+            b = idx[start:start + batch_size]
+            x = _normalised(data, b).to(device)
+            y = data.labels[b].to(device)
+            logits = _logits(model(x))
+            loss_sum += float(F.cross_entropy(logits, y, reduction="sum"))
+            correct += int((logits.argmax(1) == y).sum())
+    return 100.0 * correct / len(idx), loss_sum / len(idx)
+
+
+def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: ImageData, train_idx: torch.Tensor,
+                cfg: TrainConfig, epoch: int, device: torch.device) -> Dict[str, float]:
+    """One epoch of SGD on ``train_idx`` (order and augmentation from :func:`epoch_generator`)."""
+    gen = epoch_generator(cfg.seed, epoch)
+    order = train_idx[torch.randperm(len(train_idx), generator=gen)]
+    n_steps = steps_per_epoch(len(order), cfg.batch_size)
+    total = cfg.epochs * n_steps
+    model.train()
+    loss_sum, correct, seen = 0.0, 0, 0
+    for k, sl in enumerate(_batches(len(order), cfg.batch_size)):
+        b = order[sl]
+        x = training_batch(data, b, cfg, gen).to(device)
+        y = data.labels[b].to(device)
+        for group in opt.param_groups:
+            group["lr"] = cosine_lr(cfg, epoch * n_steps + k, total)
+        opt.zero_grad(set_to_none=True)
+        logits = _logits(model(x))
+        loss = F.cross_entropy(logits, y)
+        if not torch.isfinite(loss):
+            return {"train_loss": float("nan"), "train_acc": 100.0 * correct / max(seen, 1), "diverged": 1.0}
+        loss.backward()
+        if cfg.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        loss_sum += float(loss) * len(b)
+        correct += int((logits.argmax(1) == y).sum())
+        seen += len(b)
+    return {"train_loss": loss_sum / max(seen, 1), "train_acc": 100.0 * correct / max(seen, 1), "diverged": 0.0}
+
+
+# --------------------------------------------------------------------------------------------------
+# The evaluator.
+# --------------------------------------------------------------------------------------------------
+
+
+class TrainingInterrupted(NwotError):
+    """Raised by an ``epoch_callback`` to stop training after a saved epoch (simulated kill)."""
+
+
+EpochCallback = Callable[[str, int, Dict[str, float]], None]
+
+
+@dataclass
+class TrainEvaluator:
+    """Evaluator: train ``arch`` with ``config`` on ``data`` and return its validation accuracy.
+
+    ``build_kwargs`` go to ``space.build`` (macro skeleton: e.g. ``C``/``N`` for ``pnas``);
+    ``epoch_callback(encoding, epoch, stats)`` is called after each saved epoch (progress or tests).
+    """
+
+    space: SearchSpace  # builds the candidate networks
+    config: TrainConfig = field(default_factory=TrainConfig)  # training budget and hyper-parameters
+    data: Optional[ImageData] = None  # training split; None = CIFAR-10 via nwot.data (data_dir / $NWOT_DATA_DIR)
+    build_kwargs: Mapping[str, Any] = field(default_factory=dict)  # macro config passed to space.build
+    checkpoint_dir: Optional[os.PathLike] = None  # per-candidate checkpoint folders (None = no checkpoints)
+    data_dir: Optional[os.PathLike] = None  # CIFAR-10 folder when data is None
+    epoch_callback: Optional[EpochCallback] = None  # called after every finished (saved) epoch
+
+    def __post_init__(self) -> None:
+        if self.data is None:
+            self.data = cifar10_data(self.data_dir)
+        self.device = resolve_device(self.config.device)
+        self.train_idx, self.val_idx = split_indices(len(self.data), self.config.train_size, self.config.val_size,
+                                                     self.config.seed)
+        self.build_kwargs = dict(self.build_kwargs)
+
+    # -- identity ---------------------------------------------------------------------------------
+    def run_key(self, arch: Arch) -> Dict[str, Any]:
+        """Everything that determines the trained network of ``arch``."""
+        return {"space": self.space.name, "arch": self.space.encode(arch), "config": self.config.key(),
+                "build_kwargs": {k: self.build_kwargs[k] for k in sorted(self.build_kwargs)},
+                "data": self.data.name, "num_classes": self.data.num_classes}
+
+    def checkpoint_path(self, arch: Arch) -> Optional[Path]:
+        if self.checkpoint_dir is None:
+            return None
+        blob = json.dumps(self.run_key(arch), sort_keys=True, default=str).encode()
+        return Path(self.checkpoint_dir) / f"{self.space.name}-{hashlib.sha1(blob).hexdigest()[:16]}"
+
+    # -- training ---------------------------------------------------------------------------------
+    def build(self, arch: Arch) -> nn.Module:
+        from ..score import torch_seed
+
+        with torch_seed(self.config.seed):
+            return self.space.build(arch, num_classes=self.data.num_classes, **self.build_kwargs)
+
+    def __call__(self, arch: Arch) -> Evaluation:
+        folder = self.checkpoint_path(arch)
+        if folder is not None and (folder / "result.json").is_file():
+            stored = json.loads((folder / "result.json").read_text())
+            return Evaluation(signal=float(stored["signal"]), cost=float(stored["cost"]),
+                              info={**stored["info"], "cached": True})
+        cfg, dev = self.config, self.device
+        model = self.build(arch)
+        params = count_params(model)
+        flops = count_flops(model, self.data.image_shape)
+        model.to(dev)
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                              weight_decay=cfg.weight_decay)
+        start_epoch, elapsed, history = 0, 0.0, []
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "arch.json").write_text(json.dumps(self.run_key(arch), indent=1, sort_keys=True, default=str))
+            state_file = folder / "state.pt"
+            if state_file.is_file():
+                state = torch.load(state_file, map_location=dev, weights_only=True)
+                model.load_state_dict(state["model"])
+                opt.load_state_dict(state["optimizer"])
+                start_epoch, elapsed, history = int(state["epoch"]), float(state["elapsed"]), list(state["history"])
+        resumed_from = start_epoch
+        enc = self.space.encode(arch)
+        stats: Dict[str, float] = {}
+        diverged = False
+        for epoch in range(start_epoch, cfg.epochs):
+            t0 = time.perf_counter()
+            stats = train_epoch(model, opt, self.data, self.train_idx, cfg, epoch, dev)
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            elapsed += time.perf_counter() - t0
+            history.append({"epoch": epoch + 1, **stats})
+            diverged = bool(stats["diverged"])
+            if folder is not None:
+                _atomic_save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                              "elapsed": elapsed, "history": history}, folder / "state.pt")
+            if self.epoch_callback is not None:
+                self.epoch_callback(enc, epoch + 1, stats)
+            if diverged:
+                break
+        t0 = time.perf_counter()
+        val_acc, val_loss = evaluate_accuracy(model, self.data, self.val_idx, cfg.eval_batch_size, dev)
+        elapsed += time.perf_counter() - t0
+        last = history[-1] if history else {}
+        info = {"val_acc": val_acc, "val_loss": val_loss, "train_acc": last.get("train_acc"),
+                "train_loss": last.get("train_loss"), "params": params, "flops": flops,
+                "epochs": len(history), "diverged": diverged, "resumed_from_epoch": resumed_from,
+                "device": str(dev), "cached": False}
+        ev = Evaluation(signal=val_acc, cost=elapsed, info=info)
+        if folder is not None:
+            tmp = folder / "result.json.tmp"
+            tmp.write_text(json.dumps({"signal": ev.signal, "cost": ev.cost, "info": info}, indent=1))
+            os.replace(tmp, folder / "result.json")
+        return ev
+
+
+def _atomic_save(obj: Dict[str, Any], path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)

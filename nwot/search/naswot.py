@@ -1,0 +1,37 @@
+"""NASWOT search (Mellor et al., "Neural Architecture Search without Training", ICML 2021, §4, Alg. 1):
+sample ``N`` cells uniformly *with replacement*, score each untrained, keep the highest score.
+
+Run it with a NASWOT evaluator (live :class:`~nwot.evaluators.score.ScoreEvaluator` or
+:class:`~nwot.evaluators.stored_score.StoredScoreEvaluator`) and ``Budget(evaluations=N)``; the loop's
+best-by-signal is the argmax score. ``n`` (optional) also stops asking after ``N`` draws.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from ..errors import NwotError
+from ..spaces.base import Arch
+from .base import Evaluation, Strategy, register_strategy
+
+
+@register_strategy("naswot")
+class NaswotSearch(Strategy):
+    name = "naswot"
+
+    def __init__(self, space, rng, n: Optional[int] = None) -> None:
+        super().__init__(space, rng)
+        if n is not None and n < 1:
+            raise NwotError(f"NASWOT search needs n >= 1 cells, got {n}")
+        self.n, self.asked = n, 0
+
+    def ask(self) -> List[Arch]:
+        if self.n is not None and self.asked >= self.n:
+            return []
+        self.asked += 1
+        return [self.space.sample(self.rng)]
+
+    def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
+        pass
+
+    def config(self) -> Dict[str, Any]:
+        return {"n": self.n}

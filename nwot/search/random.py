@@ -1,0 +1,24 @@
+"""Random search: evaluate uniformly drawn archs, keep the best by search signal.
+
+NAS-Bench-201 §5 / NATS-Bench ``random_wo_share.py`` (RS): draws are with replacement, one per step.
+Bergstra & Bengio, "Random Search for Hyper-Parameter Optimization", JMLR 2012.
+"""
+from __future__ import annotations
+
+from typing import List, Sequence
+
+from ..spaces.base import Arch
+from .base import Evaluation, Strategy, register_strategy
+
+
+@register_strategy("random")
+class RandomSearch(Strategy):
+    """``ask`` -> one ``space.sample(rng)``; the loop keeps the best (no state to update)."""
+
+    name = "random"
+
+    def ask(self) -> List[Arch]:
+        return [self.space.sample(self.rng)]
+
+    def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
+        pass
