@@ -45,7 +45,8 @@ def _fmt(x: Optional[float], spec: str = ".4f") -> str:
 
 def format_query(bench, r) -> List[str]:
     """Human-readable lines of one :class:`~nwot.adapters.base.QueryResult`."""
-    seed = "mean over " + (", ".join(map(str, r.seeds)) if r.seeds else "the benchmark's seeds (seed means only)")
+    seed = ("mean over seeds " + ", ".join(map(str, r.seeds)) + (" (one trial)" if len(r.seeds) == 1 else "")
+            if r.seeds else "mean over the benchmark's seeds (table of seed means)")
     if r.seed is not None:
         seed = f"{r.seed} (one trial of {', '.join(map(str, r.seeds))})"
     lines = [f"benchmark  {bench.name}{getattr(bench, 'origin', '')}",
@@ -60,7 +61,7 @@ def format_query(bench, r) -> List[str]:
     lines.append(f"cost       {_fmt(r.cost, '.3f')} s  [{cost_def}]" if r.cost is not None else
                  f"cost       -  (not stored for {r.dataset} hp {r.hp})")
     lines.append(f"params     {_fmt(r.params, '.6f')} MB")
-    lines.append(f"flops      {_fmt(r.flops, '.5f')} M")
+    lines.append(f"flops      {_fmt(r.flops, '.6f')} M")
     if r.latency is not None:
         lines.append(f"latency    {r.latency * 1000:.3f} ms (batch of 256)")
     return lines
@@ -103,7 +104,8 @@ def cmd_best(args: argparse.Namespace) -> int:
         print(json.dumps({"index": i, "arch": b.arch(i), "accuracy": acc, "dataset": args.dataset,
                           "metric": args.metric, "hp": args.hp or b.full_hp}, indent=2))
     else:
-        print(f"best by {args.dataset} {args.metric} (hp {args.hp or b.full_hp}): index {i}  accuracy {acc:.4f}  {b.arch(i)}")
+        print(f"best by {args.dataset} {args.metric} (hp {args.hp or b.full_hp}): index {i}  "
+              f"accuracy {acc:.4f}  {b.arch(i)}")
     return 0
 
 

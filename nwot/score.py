@@ -61,7 +61,6 @@ noise for a numerically singular kernel (here ``-inf``, as in clean mode).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
@@ -83,24 +82,7 @@ Codes = Union[np.ndarray, torch.Tensor]
 DeviceLike = Union[None, str, torch.device]
 
 
-@dataclass(frozen=True)
-class ScoreConfig:
-    """How an architecture is scored; vary with ``dataclasses.replace``."""
-
-    compat: str = "clean"  # "clean" (paper §3 definition) or "reference" (released code, v2)
-    batch_size: int = DEFAULT_BATCH_SIZE  # images in the single scoring minibatch (paper §4: 128)
-    init_seed: int = 0  # torch seed of the network's default init, applied with torch_seed()
-    device: Optional[str] = None  # torch device for the forward pass; None = CUDA when available
-
-    def __post_init__(self) -> None:
-        check_choice("compat", self.compat, COMPAT_MODES)
-        _check_non_negative_int("batch_size", self.batch_size, minimum=1)
-        _check_non_negative_int("init_seed", self.init_seed)
-        if self.device is not None:
-            _resolve_device(self.device)
-
-
-def _check_non_negative_int(name: str, value, minimum: int = 0) -> None:
+def check_non_negative_int(name: str, value, minimum: int = 0) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise NwotError(f"{name} must be an int >= {minimum}, got {value!r}")
 
@@ -112,7 +94,7 @@ def torch_seed(seed: int) -> Iterator[None]:
     Use it around model construction for a reproducible default init without leaving the global
     torch RNG changed (``torch.random.fork_rng``). Python's ``random`` and numpy are not touched.
     """
-    _check_non_negative_int("seed", seed)
+    check_non_negative_int("seed", seed)
     devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(int(seed))
@@ -322,7 +304,7 @@ def _hooked_modules(model: nn.Module, compat: str) -> List[Tuple[str, nn.Module]
     return found
 
 
-def _resolve_device(device: DeviceLike) -> torch.device:
+def resolve_device(device: DeviceLike) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -384,7 +366,7 @@ def naswot_kernel(model: nn.Module, images: torch.Tensor, *, compat: str = "clea
     """
     check_choice("compat", compat, COMPAT_MODES)
     _check_inputs(model, images)
-    dev = _resolve_device(device)
+    dev = resolve_device(device)
     hooked = _hooked_modules(model, compat)
     model.to(dev)
     x = images.detach().to(dev, copy=True)

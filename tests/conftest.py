@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from nwot.paths import shared_data_dir
+
+# One intra-op thread: test networks are tiny, and on a shared 2-core machine OpenMP spin-waiting with
+# 2 threads made a forward pass 100x slower (6.7 s vs 0.04 s measured). Results are thread-independent.
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

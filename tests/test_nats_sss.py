@@ -111,7 +111,8 @@ def test_registered_space():
     assert space.name == "nats_sss" and space.size == 32768
     arch = space.sample(random.Random(3))
     assert space.decode(space.encode(arch)) == arch
-    assert space.cell == "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
+    assert space.cell == ("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                          "|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|")
 
 
 def _torch_params(model: nn.Module) -> int:

@@ -26,6 +26,15 @@ def records(space):
     return json.loads((DATA / f"{space}.json").read_text())
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small convs run faster single-threaded on a shared CPU; restore the setting afterwards."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 # --- published genotypes (Liu et al., DARTS, ICLR 2019, genotypes.py / Fig. 4-5; Liu et al., PNAS, ECCV 2018,
 # Fig. 5 as in pycls genotypes.py; Real et al., AmoebaNet-A, AAAI 2019, Fig. 3 as in DARTS / pycls genotypes.py)
 DARTS_V2 = {"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 0], ["sep_conv_3x3", 1],
@@ -145,8 +154,8 @@ def test_published_param_totals(name, genotype, width, depth, published, rel_tol
 def test_reduction_layers_and_output_shape():
     model = build_nds_cell(DARTS_V2, width=8, depth=6)
     assert [c.reduction for c in model.cells] == [False, False, True, False, True, False]
-    assert model(torch.randn(3, 3, 32, 32)).shape == (3, 10)
-    assert build_nds_cell(DARTS_V2, 8, 3, num_classes=1)(torch.randn(2, 3, 32, 32)).shape == (2, 1)
+    assert model(torch.randn(2, 3, 16, 16)).shape == (2, 10)
+    assert build_nds_cell(DARTS_V2, 8, 3, num_classes=1)(torch.randn(2, 3, 16, 16)).shape == (2, 1)
 
 
 @pytest.mark.parametrize("change, match", [
@@ -226,10 +235,10 @@ def test_anynet_init_is_pycls():
     with torch_seed(0):
         model = build_anynet(config_from_nds(RESNET))
     conv = model.s3.b1.f[0]  # 3x3 conv 16 -> 32
-    std = float(conv.weight.std())
+    std = float(conv.weight.detach().std())
     assert abs(std - math.sqrt(2 / (9 * 32))) < 0.1 * math.sqrt(2 / (9 * 32))
     fc = model.head[-1]
-    assert float(fc.bias.abs().max()) == 0.0 and abs(float(fc.weight.std()) - 0.01) < 0.003
+    assert float(fc.bias.detach().abs().max()) == 0.0 and abs(float(fc.weight.detach().std()) - 0.01) < 0.003
 
 
 @pytest.mark.parametrize("net, match", [
@@ -275,7 +284,7 @@ def test_fixture_cells_use_their_space_ops():
 
 @pytest.fixture(scope="module")
 def images():
-    return scoring_batch("cifar10", batch_size=32, seed=0)
+    return scoring_batch("cifar10", batch_size=16, seed=0)
 
 
 @pytest.mark.parametrize("space", SPACE_NAMES)
@@ -286,12 +295,11 @@ def test_every_fixture_record_builds_and_scores(space, images):
         assert arch == canonical_net(r["net"]) and sp.decode(arch) == arch
         with torch_seed(k):
             model = sp.build(arch)
-        out = model(images[:4])
-        assert out.shape == (4, 10)
+        assert model(images[:2, :, :16, :16]).shape == (2, 10)  # any resolution: global pooling
         if k == 0:  # one NASWOT score per space keeps the test fast; the study test scores them all
             s = naswot_score(model, images)
             assert math.isfinite(s) and s > 0
-    assert sp.build(records(space)[0]["net"], num_classes=1)(images[:2]).shape == (2, 1)
+    assert sp.build(records(space)[0]["net"], num_classes=1)(images[:2, :, :16, :16]).shape == (2, 1)
 
 
 def test_space_rejects_the_other_family_and_needs_a_file_to_sample():

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from nwot import score as score_mod
 from nwot.errors import NwotError
 from nwot.safe_pickle import safe_load
-from nwot.score import (ScoreConfig, hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
+from nwot.evaluators.score import ScoreConfig
+from nwot.score import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
                         naswot_score, torch_seed)
 
 # ------------------------------------------------------------------------------------------------

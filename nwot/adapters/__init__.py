@@ -1,3 +1,4 @@
 """Benchmark adapters: one query interface (:class:`~nwot.adapters.base.Benchmark`) over many backends."""
-from .base import (Benchmark, Metric, QueryResult, SplitResult, TimedBenchmark, get_benchmark,  # noqa: F401
-                   register_benchmark)
+from .base import (DATASET_SPLITS, Benchmark, Metric, QueryResult, SplitResult, TimedBenchmark,  # noqa: F401
+                   TrainEval, get_benchmark, list_benchmarks, register_benchmark, remap_metric, resolve_seed,
+                   search_dataset)

@@ -57,9 +57,12 @@ def locate_archive(path: Optional[Any], kind: str) -> Path:
         if p.is_file():
             return p
     where = "$TORCH_HOME (or ~/.torch)" if path is None else "the given path"
+    only = (" nwot ships no SSS accuracies: they exist only in the official archive." if kind == "sss" else
+            " (offline, the embedded table `table` has the TSS seed means.)")
     raise BenchmarkFileError(
         f"NATS-Bench {kind.upper()} archive not found in {where}: tried {', '.join(str(t) for t in tried)}. "
-        f"Download {base}-simple.tar (or {base}{PICKLE_EXT}) from {SOURCE}, unpack it, and pass its folder as path")
+        f"Download {base}-simple.tar (or {base}{PICKLE_EXT}) from {SOURCE}, unpack it, and pass its folder as "
+        f"path.{only}")
 
 
 def _nats_archresults():

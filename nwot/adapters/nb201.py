@@ -146,7 +146,8 @@ class NB201APIBenchmark(RecordBenchmark):
                 isinstance(infos.get(k), dict) and {"all_results", "dataset_seed"} <= set(infos[k])
                 for k in HP_KEYS.values()):
             raise BenchmarkFileError(f"corrupt NAS-Bench-201 record of index {index}: expected "
-                                     f"{{'less': ArchResults state, 'full': ArchResults state}} (official source: {SOURCE})")
+                                     f"{{'less': ArchResults state, 'full': ArchResults state}} "
+                                     f"(official source: {SOURCE})")
         ArchResults = _nb201_archresults()
         return {hp: ArchResults.create_from_state_dict(infos[key]) for hp, key in HP_KEYS.items()}
 

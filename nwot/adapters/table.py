@@ -13,8 +13,9 @@ The embedded table has the NB201/NATS-TSS columns listed in :data:`nwot.table.CO
 column is ``cifar10-valid/cost@12`` (what a 12-epoch CIFAR-10 search is charged). Caveat, measured on the
 three real NATS records (``tests/test_adapters.py``): that column (RoBoT's hp-12 cost) equals the 12-epoch
 *train-all-time* alone; the official ``simulate_train_eval`` charges ``valid-per-time`` on top (2.4-4.2 s
-for indices 0 / 11 / 284, i.e. 3-4 %). :attr:`TableBenchmark.cost_definition` says which one a table holds. ``nwot bench import``
-writes the same schema, with every column an official archive has, to ``.csv.xz`` or ``.sqlite``
+for indices 0 / 11 / 284, i.e. 3-4 %). :attr:`TableBenchmark.cost_definition` says which one a table holds.
+
+``nwot bench import`` writes the same schema, with every column an official archive has, to ``.csv.xz`` or ``.sqlite``
 (:func:`write_table`), and ``get_benchmark("table", path=...)`` reads it back (:func:`read_table`).
 A partial archive gives rows of NaN for the archs it lacks; querying them raises.
 """
@@ -106,7 +107,7 @@ class TableBenchmark(Benchmark):
 
     @classmethod
     def open(cls, path: Optional[Any] = None) -> "TableBenchmark":
-        """A local table written by ``nwot bench import`` (``.csv.xz`` / ``.csv`` / ``.sqlite``), or the embedded one."""
+        """A table written by ``nwot bench import`` (``.csv.xz`` / ``.csv`` / ``.sqlite``), or the embedded one."""
         if path is None:
             return cls.embedded()
         return cls(read_table(path), name="table", origin=f" ({path})")

@@ -12,7 +12,7 @@ from typing import Optional
 import torch
 
 from ..errors import check_choice
-from ..score import COMPAT_MODES, naswot_score, torch_seed
+from ..score import COMPAT_MODES, check_non_negative_int, naswot_score, resolve_device, torch_seed
 from ..search.base import Evaluation
 from ..spaces.base import Arch, SearchSpace
 
@@ -35,8 +35,13 @@ class ScoreConfig:
     def __post_init__(self) -> None:
         check_choice("compat mode", self.compat, COMPAT_MODES)
         check_choice("dataset", self.dataset, NUM_CLASSES)
-        if self.batch_size < 2:
-            raise ValueError(f"batch_size must be >= 2 to form a kernel, got {self.batch_size}")
+        check_non_negative_int("batch_size", self.batch_size, minimum=2)
+        check_non_negative_int("batch_seed", self.batch_seed)
+        check_non_negative_int("init_seed", self.init_seed)
+        if self.num_classes is not None:
+            check_non_negative_int("num_classes", self.num_classes, minimum=1)
+        if self.device is not None:
+            resolve_device(self.device)
 
     @property
     def head(self) -> int:
@@ -45,7 +50,7 @@ class ScoreConfig:
         return 1 if self.compat == "reference" else NUM_CLASSES[self.dataset]
 
     def resolved_device(self) -> torch.device:
-        return torch.device(self.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        return resolve_device(self.device)
 
 
 class ScoreEvaluator:

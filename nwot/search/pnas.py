@@ -103,10 +103,10 @@ class PNAS(Strategy):
         """Spearman rho between predicted and measured signals of the beam just trained (PNAS Fig. 4 style)."""
         done = [a for a in self.predicted if a in self.trained]
         if self.levels and len(done) >= 3:
-            pred = [self.predicted[a] for a in done]
-            real = [self.trained[a] for a in done]
-            rho = spearmanr(pred, real).correlation
-            self.levels[-1]["beam_spearman"] = None if np.isnan(rho) else float(rho)
+            pred = np.array([self.predicted[a] for a in done])
+            real = np.array([self.trained[a] for a in done])
+            rho = float(spearmanr(pred, real).correlation) if np.ptp(pred) > 0 and np.ptp(real) > 0 else None
+            self.levels[-1]["beam_spearman"] = rho
         self.predicted = {}
 
     def _rank(self, candidates: List[Arch]) -> List[Arch]:

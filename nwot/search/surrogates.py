@@ -64,15 +64,16 @@ def pad_tokens(cells: Sequence[Tokens], width: int) -> Tuple[torch.Tensor, torch
     """(N, max_blocks, width) int64 ids padded with 0, and (N,) block counts."""
     if not cells:
         raise NwotError("no cells to encode")
-    n_blocks = torch.tensor([len(c) for c in cells], dtype=torch.int64)
-    if int(n_blocks.min()) < 1:
+    lengths = [len(c) for c in cells]
+    if min(lengths) < 1:
         raise NwotError("every cell needs at least one block")
-    out = torch.zeros((len(cells), int(n_blocks.max()), width), dtype=torch.int64)
+    out = np.zeros((len(cells), max(lengths), width), dtype=np.int64)
     for i, c in enumerate(cells):
-        for b, blk in enumerate(c):
-            if len(blk) != width:
-                raise NwotError(f"block {blk!r} has {len(blk)} tokens, expected {width}")
-            out[i, b] = torch.tensor(blk, dtype=torch.int64)
+        blocks = np.asarray(c, dtype=np.int64)
+        if blocks.ndim != 2 or blocks.shape[1] != width:
+            raise NwotError(f"cell {list(c)!r} must be blocks of {width} token ids each")
+        out[i, :len(c)] = blocks
+    out, n_blocks = torch.from_numpy(out), torch.tensor(lengths, dtype=torch.int64)
     return out, n_blocks
 
 

@@ -106,7 +106,8 @@ def mutate(arch: Sequence[int], rng: random.Random) -> Arch:
 def neighbours(arch: Sequence[int]) -> List[Arch]:
     """All 35 configurations that differ in exactly one layer."""
     chans = check_channels(arch)
-    return [chans[:k] + (c,) + chans[k + 1:] for k in range(NUM_LAYERS) for c in CHANNELS if c != chans[k]]  # type: ignore[misc]
+    return [chans[:k] + (c,) + chans[k + 1:]  # type: ignore[misc]
+            for k in range(NUM_LAYERS) for c in CHANNELS if c != chans[k]]
 
 
 @register_space("nats_sss")

@@ -88,6 +88,7 @@ class PNASCellSpace:
             raise NwotError(f"ops must be distinct names from {', '.join(OPS)}; got {ops!r}")
         self.num_blocks = num_blocks
         self.ops = tuple(o for o in OPS if o in ops)  # keep the paper's order
+        self._op_index = {o: k for k, o in enumerate(self.ops)}
 
     # -- codec ------------------------------------------------------------------------------------
     def check(self, arch: Any) -> Arch:
@@ -217,4 +218,8 @@ class PNASCellSpace:
 
     def tokens(self, arch: Arch) -> List[Tuple[int, ...]]:
         """Per block ``(i1, op1, i2, op2)`` as integer ids (PNAS §3.3's LSTM input)."""
-        return [(i1, self.ops.index(o1), i2, self.ops.index(o2)) for i1, o1, i2, o2 in self.check(arch)]
+        idx = self._op_index
+        try:
+            return [(i1, idx[o1], i2, idx[o2]) for i1, o1, i2, o2 in arch]
+        except (KeyError, TypeError, ValueError) as e:
+            raise OutOfSpaceError(f"not a PNAS cell over ops {', '.join(self.ops)}: {arch!r}") from e

@@ -1,0 +1,107 @@
+"""Figures of the NASWOT NAS-Bench-201 reproduction (Mellor et al., ICML 2021, Fig. 1 and Fig. 3).
+
+* ``nb201_score_vs_accuracy.png``: score against CIFAR-10 test accuracy (``cifar10/ori-test@200``) of every
+  scored cell, clean mode and (when scored) reference mode (Fig. 3 style).
+* ``nb201_kernels.png``: K_H / N_A of the best cell (highest ``cifar10/ori-test@200``) and of the worst cell
+  that has an input->output path, on the batch-128 seed-0 CIFAR-10 batch, init seed 0 (Fig. 1 style). The
+  kernels are computed once and kept in ``nb201_kernels_seed0.npz`` (``--recompute-kernels`` redoes them).
+
+The search-vs-N figure is drawn by ``benchmarks/nb201_search_table.py``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from nwot import study  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results"
+ACCURACY = "cifar10/ori-test@200"
+KERNELS = "nb201_kernels_seed0.npz"
+
+
+def kernel_cells(table) -> dict:
+    """The two cells of the heat maps: best accuracy, and worst accuracy among cells with a path."""
+    acc = table[ACCURACY]
+    paths = study.path_mask(table["arch"].tolist())
+    return {"high": int(acc.idxmax()), "low": int(acc[paths].idxmin())}
+
+
+def compute_kernels(table, path: Path) -> None:
+    import torch
+
+    from nwot.data import scoring_batch
+    from nwot.models.nb201 import build_nb201
+    from nwot.score import logdet_score, naswot_kernel, torch_seed
+    from nwot.spaces.nb201 import parse_arch
+
+    images = scoring_batch("cifar10", batch_size=128, seed=0)
+    out = {}
+    for name, idx in kernel_cells(table).items():
+        with torch_seed(0):
+            model = build_nb201(parse_arch(table["arch"].iat[idx]), num_classes=10)
+        K = naswot_kernel(model, images, compat="clean", device="cpu").numpy()
+        assert np.array_equal(K, np.round(K)), "clean-mode kernels have integer entries"
+        out[f"{name}_K"] = K.astype(np.int64)
+        out[f"{name}_index"] = idx
+        out[f"{name}_score"] = logdet_score(torch.from_numpy(K))
+    np.savez_compressed(path, **out)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--source", default="exports", choices=("store", "exports"), help="exports (default) or store")
+    p.add_argument("--store", default=str(RESULTS / "work" / "nb201_scores.sqlite"))
+    p.add_argument("--recompute-kernels", action="store_true")
+    p.add_argument("--out", default=str(RESULTS))
+    args = p.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from nwot import plots
+    from nwot.table import load_nb201_table
+
+    table = load_nb201_table()
+    out = Path(args.out)
+    panels = []
+    for compat in ("clean", "reference"):
+        if args.source == "store":
+            s = study.load_store_scores(args.store, compat=compat)["score"]
+        else:
+            f = RESULTS / f"nb201_cifar10_naswot_{compat}_seed0.csv.xz"
+            s = study.load_scores(f)["score"] if f.is_file() else None
+        if s is not None and len(s) > 1:
+            panels.append((compat, s))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False,
+                             layout="constrained")
+    for ax, (compat, s) in zip(axes[0], panels):
+        a = table[ACCURACY].loc[s.index]
+        tau = study.rank_correlation(s.to_numpy(), a.to_numpy()).kendall_tau
+        plots.score_vs_accuracy(ax, s, a, accuracy_label=f"{ACCURACY} (%)", tau=tau, title=f"{compat} mode")
+    plots.save(fig, out / "nb201_score_vs_accuracy.png")
+
+    kpath = out / KERNELS
+    if args.recompute_kernels or not kpath.is_file():
+        compute_kernels(table, kpath)
+    k = np.load(kpath)
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    for ax, name in zip(axes, ("high", "low")):
+        idx = int(k[f"{name}_index"])
+        im = plots.kernel_heatmap(ax, k[f"{name}_K"], title=f"index {idx}: {table[ACCURACY].iat[idx]:.2f}% test, "
+                                                            f"score {float(k[f'{name}_score']):.1f}")
+    fig.colorbar(im, ax=axes, shrink=0.8, label="K_H / N_A")
+    plots.save(fig, out / "nb201_kernels.png")
+    print(f"wrote nb201_score_vs_accuracy.png, nb201_kernels.png ({KERNELS}) to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
