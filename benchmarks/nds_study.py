@@ -1,6 +1,6 @@
 """NASWOT on the NDS CIFAR design spaces: score every trained network of each space file, correlate.
 
-Mellor et al., "Neural Architecture Search without Training", ICML 2021, §4 / Fig. 4 (NDS-CIFAR10:
+Mellor et al., "Neural Architecture Search without Training", ICML 2021 (the NDS-CIFAR10 plots:
 score of untrained networks vs accuracy, per design space), on the data of Radosavovic et al., "On
 Network Design Spaces for Visual Recognition", ICCV 2019 (https://github.com/facebookresearch/nds,
 ``data.zip``; not redistributable here, so point ``--file`` / ``--dir`` at your copy).
@@ -226,7 +226,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         stats["plot"] = plot.name
         files[b.path.name] = stats
     summary = {
-        "study": "NASWOT score vs final test accuracy on NDS CIFAR-10 design spaces (Mellor et al. 2021, Fig. 4)",
+        "study": "NASWOT score vs final test accuracy on NDS CIFAR-10 design spaces (Mellor et al., ICML 2021)",
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else None,
         "settings": settings, "n": args.n, "sample_seed": args.sample_seed, "files": files,
         "skipped_imagenet_files": skipped, "newly_scored": n_new, "seconds": round(time.time() - t0, 2),

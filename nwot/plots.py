@@ -44,13 +44,16 @@ def kernel_heatmap(ax, K, *, title: str = "", n_units: Optional[float] = None):
 
 def search_curve(ax, rows: Sequence[Mapping], *, paper: Optional[Mapping[int, Tuple[float, float]]] = None,
                  title: str = "NASWOT search, NAS-Bench-201 CIFAR-10"):
-    """Test accuracy (mean ± std over runs) of NASWOT, the best-of-N oracle and a random pick against N."""
+    """Test accuracy (mean ± std over runs) of NASWOT and the best-of-N oracle, and the mean of a random pick,
+    against N; the paper's Table 2 as error bars."""
     n = np.array([r["n"] for r in rows], dtype=float)
-    for key, label in (("naswot", "NASWOT (ours)"), ("oracle", "best of N (oracle)"), ("random", "random pick")):
+    for key, label in (("naswot", "NASWOT (ours), ± std"), ("oracle", "best of N (oracle), ± std"),
+                       ("random", "random pick (mean)")):
         m = np.array([r[f"{key}_mean"] for r in rows])
-        sd = np.array([r[f"{key}_std"] for r in rows])
         ax.plot(n, m, marker="o", ms=3, label=label)
-        ax.fill_between(n, m - sd, m + sd, alpha=0.15)
+        if key != "random":  # a random cell's spread (tens of points) would hide the others
+            sd = np.array([r[f"{key}_std"] for r in rows])
+            ax.fill_between(n, m - sd, m + sd, alpha=0.15)
     if paper:
         pn = sorted(paper)
         ax.errorbar(pn, [paper[k][0] for k in pn], yerr=[paper[k][1] for k in pn], fmt="k^", ms=5, capsize=3,

@@ -108,6 +108,8 @@ def test_folder_plus_space_and_env_var(monkeypatch):
     assert get_benchmark("nds", path=DATA, space="Vanilla_reruns").variant == "reruns"
     monkeypatch.setenv(NDS_DIR_ENV, str(DATA))
     assert get_benchmark("nds", space="ResNet").path == DATA / "ResNet.json"
+    sp = get_space("nds:ResNet")  # opens $NWOT_NDS_DIR/ResNet.json on first sample
+    assert sp.sample(random.Random(0)) in {canonical_net(j["net"]) for j in raw("ResNet.json")} and sp.size == 4
     monkeypatch.delenv(NDS_DIR_ENV)
     with pytest.raises(BenchmarkFileError, match=r"data.zip from https://github.com/facebookresearch/nds"):
         get_benchmark("nds", space="ResNet")

@@ -16,7 +16,7 @@ from nwot.errors import NwotError, OutOfSpaceError
 from nwot.models.anynet import AnyNetConfig, build_anynet, build_from_net as build_anynet_net, config_from_nds
 from nwot.models.nds_cell import OPS, SPACE_NODES, SPACE_OPS, build_nds_cell, check_cell_net, param_count
 from nwot.score import naswot_score, torch_seed
-from nwot.spaces import get_space, list_spaces
+from nwot.spaces import SearchSpace, get_space, list_spaces
 from nwot.spaces.nds import SPACE_NAMES, canonical_net
 
 DATA = Path(__file__).parent / "data" / "nds"
@@ -35,8 +35,8 @@ def one_thread():
     torch.set_num_threads(n)
 
 
-# --- published genotypes (Liu et al., DARTS, ICLR 2019, genotypes.py / Fig. 4-5; Liu et al., PNAS, ECCV 2018,
-# Fig. 5 as in pycls genotypes.py; Real et al., AmoebaNet-A, AAAI 2019, Fig. 3 as in DARTS / pycls genotypes.py)
+# --- published genotypes, as the DARTS repository's and pycls's genotypes.py write them: DARTS-V2 (Liu et al.,
+# ICLR 2019), PNASNet-5 (Liu et al., ECCV 2018), AmoebaNet-A (Real et al., AAAI 2019)
 DARTS_V2 = {"normal": [["sep_conv_3x3", 0], ["sep_conv_3x3", 1], ["sep_conv_3x3", 0], ["sep_conv_3x3", 1],
                        ["sep_conv_3x3", 1], ["skip_connect", 0], ["skip_connect", 0], ["dil_conv_3x3", 2]],
             "normal_concat": [2, 3, 4, 5],
@@ -138,10 +138,11 @@ def test_tiny_cell_network_hand_count_and_relus():
     # published figure's rounding, [3.25M, 3.35M).
     ("DARTS-V2", DARTS_V2, 36, 20, 3.3e6, 0.05 / 3.3),
     # PNAS paper (Liu et al., ECCV 2018) Table 1: PNASNet-5 on CIFAR-10, N = 3, F = 48, 3.2M params. PNASNet stacks
-    # 3N = 9 cells in total with the two reduction cells among them (TF pnasnet.py: reduction indices inside
-    # num_cells), i.e. depth 9, reductions at 3 and 6 as here. Tolerance: rounding, [3.15M, 3.25M).
+    # 3N = 9 cells in total with the two reduction cells among them (the TensorFlow pnasnet.py places its reduction
+    # indices inside num_cells), i.e. depth 9, reductions at 3 and 6 as here (with 3N + 2 = 11 cells the count
+    # would be 4.27M). Tolerance: rounding, [3.15M, 3.25M).
     ("PNASNet-5", PNAS, 48, 9, 3.2e6, 0.05 / 3.2),
-    # Real et al. (AAAI 2019) Table 2: AmoebaNet-A on CIFAR-10, N = 6, F = 36, 3.2M params; NASNet-style macro with
+    # Real et al. (AAAI 2019), CIFAR-10 results: AmoebaNet-A, N = 6, F = 36, 3.2M params; NASNet-style macro with
     # the 2 reduction cells added to 3N normal cells (depth 20). Tolerance 2 %: the DARTS/pycls AmoebaNet genotype
     # concatenates nodes (4,5,6) / (3,4,6), which differs slightly from the TF original's outputs.
     ("AmoebaNet-A", AMOEBA, 36, 20, 3.2e6, 0.02),
@@ -270,6 +271,7 @@ def test_anynet_config_is_frozen():
 def test_nine_spaces_registered():
     assert [s for s in list_spaces() if s.startswith("nds:")] == sorted(f"nds:{s}" for s in SPACE_NAMES)
     assert len(SPACE_NAMES) == 9
+    assert all(isinstance(get_space(f"nds:{s}"), SearchSpace) for s in SPACE_NAMES)
 
 
 def test_fixture_cells_use_their_space_ops():
@@ -302,7 +304,8 @@ def test_every_fixture_record_builds_and_scores(space, images):
     assert sp.build(records(space)[0]["net"], num_classes=1)(images[:2, :, :16, :16]).shape == (2, 1)
 
 
-def test_space_rejects_the_other_family_and_needs_a_file_to_sample():
+def test_space_rejects_the_other_family_and_needs_a_file_to_sample(monkeypatch):
+    monkeypatch.delenv("NWOT_NDS_DIR", raising=False)
     with pytest.raises(OutOfSpaceError, match="a anynet config is not a member of NDS space 'DARTS'"):
         get_space("nds:DARTS").encode(RESNET)
     with pytest.raises(NwotError, match=r"nds:ResNet cannot sample without its NDS file.*facebookresearch/nds"):

@@ -17,7 +17,7 @@ here (the notebooks' ``_KEYS_TO_CP`` / ``_KEYS_TO_AVG`` / ``_KEYS_TO_APPEND`` an
   ``flops``: pycls multiply-adds (a count; plotted as ``flops * 1e-9`` "flops (B)");
 * ``optim`` (``base_lr``, ``wd``, ``max_ep``, ...), ``rng_seed``, ``job_id``; others are ignored.
 
-Accuracy as the NASWOT paper uses it (Mellor et al., ICML 2021, §5 / Fig. 4; their ``nasspace.py``
+Accuracy as the NASWOT paper uses it (Mellor et al., ICML 2021; their released ``nasspace.py``
 ``NDS.get_final_accuracy``) is ``100 - test_ep_top1[-1]``: the CIFAR-10 test accuracy after the last
 epoch. Here it is split ``ori-test`` at ``hp="final"`` (``epoch=e``, 0-based like the official ``iepoch``,
 gives it after epoch ``e + 1``).
@@ -140,7 +140,7 @@ def read_jobs(path: Path) -> List[Tuple[Optional[str], Any]]:
             from None
     if isinstance(data, list):
         return [(None, r) for r in data]
-    if isinstance(data, dict) and set(data) >= {"top", "mid"} and all(isinstance(data[k], list) for k in ("top", "mid")):
+    if isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("top", "mid")):
         return [("top", r) for r in data["top"]] + [("mid", r) for r in data["mid"]]
     raise BenchmarkFileError(f"NDS file {path} must hold a list of job records or a dict with 'top' and 'mid' "
                              f"lists; got {type(data).__name__}"

@@ -52,6 +52,18 @@ from ..search.base import Evaluation
 from ..spaces.base import Arch, SearchSpace
 
 
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when available else CPU; otherwise ``torch.device(device)`` (validated)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise NwotError(f"unknown device {device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'") from e
+    check_choice("device type", dev.type, ("cpu", "cuda"))
+    return dev
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How one candidate is trained (everything that changes the result is here, except the device)."""
@@ -124,18 +136,6 @@ def train_preset(name: str, **overrides: Any) -> TrainConfig:
     """A named :data:`PRESETS` entry, with ``dataclasses.replace`` overrides."""
     check_choice("training preset", name, PRESETS)
     return replace(PRESETS[name], **overrides)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available else CPU; otherwise ``torch.device(device)`` (validated)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise NwotError(f"unknown device {device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'") from e
-    check_choice("device type", dev.type, ("cpu", "cuda"))
-    return dev
 
 
 # --------------------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: ImageData, t
         if cfg.grad_clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
-        loss_sum += float(loss) * len(b)
+        loss_sum += float(loss.detach()) * len(b)
         correct += int((logits.argmax(1) == y).sum())
         seen += len(b)
     return {"train_loss": loss_sum / max(seen, 1), "train_acc": 100.0 * correct / max(seen, 1), "diverged": 0.0}

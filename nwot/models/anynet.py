@@ -1,6 +1,6 @@
 """AnyNet networks of the NDS CIFAR design spaces (Vanilla, ResNet, ResNeXt-A, ResNeXt-B).
 
-Radosavovic et al., "On Network Design Spaces for Visual Recognition", ICCV 2019 (NDS), §4: a network
+Radosavovic et al., "On Network Design Spaces for Visual Recognition", ICCV 2019 (NDS): a network
 is a stem, ``S`` stages and a head; stage ``i`` stacks ``d_i`` blocks of output width ``w_i``, the
 first with stride ``s_i`` (pycls ``AnyNet``, the code NDS trained with)::
 
@@ -269,7 +269,10 @@ class ResBasicBlock(_Residual):
 
 
 class ResBottleneckBlock(_Residual):
-    """Residual bottleneck (Xie et al., ResNeXt, CVPR 2017): ``f = 1x1 -> BN -> ReLU -> G-3x3_s -> BN -> ReLU -> 1x1 -> BN``."""
+    """Residual bottleneck (Xie et al., ResNeXt, CVPR 2017).
+
+    ``f = 1x1 -> BN -> ReLU -> G-3x3_s -> BN -> ReLU -> 1x1 -> BN`` with inner width ``round(w_out * bm)``.
+    """
 
     def __init__(self, w_in: int, w_out: int, stride: int, bm: float = 1.0, g: int = 1) -> None:
         super().__init__()

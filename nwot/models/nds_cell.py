@@ -1,8 +1,8 @@
 """Cell-based networks of the NDS CIFAR design spaces (Amoeba, DARTS, ENAS, NASNet, PNAS).
 
-Radosavovic et al., "On Network Design Spaces for Visual Recognition", ICCV 2019 (NDS), §5: the five
-NAS cell spaces share one macro skeleton -- the DARTS CIFAR network (Liu et al., "DARTS", ICLR 2019,
-§3 and appendix A.1; NDS trained it with pycls ``models/nas``) -- and differ in the cell's op set and
+Radosavovic et al., "On Network Design Spaces for Visual Recognition", ICCV 2019 (NDS), NAS case study: the
+five NAS cell spaces share one macro skeleton -- the DARTS CIFAR evaluation network (Liu et al., "DARTS",
+ICLR 2019; NDS trained it with pycls ``models/nas``) -- and differ in the cell's op set and
 number of nodes. For a genotype, width ``C`` and depth ``L``::
 
     stem:   Conv3x3(3 -> 3C, bias=False) -> BN
@@ -185,7 +185,7 @@ OPS: Dict[str, Callable[[int, int], nn.Module]] = {
     "dil_sep_conv_3x3": lambda C, stride: DilSepConv(C, 3, stride),
 }
 
-#: Op set of each NDS cell space (NDS §5 / Table 3, the candidate ops of NASNet, AmoebaNet, PNAS, ENAS
+#: Op set of each NDS cell space (the candidate ops of NASNet, AmoebaNet, PNAS, ENAS
 #: and DARTS as NDS sampled them; pycls ``models/nas/genotypes.py`` lists the same names) and its
 #: number of cell nodes (two ops each).
 SPACE_OPS: Dict[str, Tuple[str, ...]] = {
@@ -287,9 +287,11 @@ class Cell(nn.Module):
         super().__init__()
         if C % 2:
             raise NwotError(f"cell width {C} must be even (FactorizedReduce splits it in two halves)")
-        self.preprocess0 = FactorizedReduce(C_prev_prev, C, 2) if reduction_prev else ReLUConvBN(C_prev_prev, C, 1, 1, 0)
+        self.preprocess0 = (FactorizedReduce(C_prev_prev, C, 2) if reduction_prev
+                            else ReLUConvBN(C_prev_prev, C, 1, 1, 0))
         self.preprocess1 = ReLUConvBN(C_prev, C, 1, 1, 0)
-        edges, concat = (genotype.reduce, genotype.reduce_concat) if reduction else (genotype.normal, genotype.normal_concat)
+        edges, concat = ((genotype.reduce, genotype.reduce_concat) if reduction
+                         else (genotype.normal, genotype.normal_concat))
         self.reduction = reduction
         self._inputs = tuple(src for _, src in edges)
         self._concat = tuple(concat)

@@ -12,8 +12,8 @@ trained: a genotype + width + depth for cell spaces, stage lists for AnyNet spac
     model = space.build(arch)                     # nwot.models.nds_cell / nwot.models.anynet
 
 Sampling and mutation draw from the loaded file (the spaces are defined by their samples; NDS never
-enumerates them), so a space without its file can encode, decode and build but raises on
-``sample`` / ``mutate``:
+enumerates them): ``path=`` / ``benchmark=``, else ``$NWOT_NDS_DIR/<space>.json`` opened on first use. A
+space without its file can encode, decode and build but raises on ``sample`` / ``mutate``:
 
 * ``sample(rng)``: a uniformly drawn record of the file;
 * ``mutate(arch, rng)``: a uniformly drawn record among the **nearest other configs in the file**,
@@ -111,7 +111,7 @@ def to_arch(x: Union[str, Mapping[str, Any]], space: Optional[str] = None) -> Ar
 
 
 def flatten(net: Mapping[str, Any]) -> Dict[str, Any]:
-    """Leaves of a config as ``{"genotype.normal.3.0": "sep_conv_3x3", "ds.1": 4, ...}`` (training-only keys dropped)."""
+    """Leaves of a config, ``{"genotype.normal.3.0": "sep_conv_3x3", "ds.1": 4, ...}``; training-only keys dropped."""
     out: Dict[str, Any] = {}
 
     def walk(prefix: str, v: Any) -> None:
@@ -197,13 +197,16 @@ class NDSSpace:
 
     # --- sampling from the file ----------------------------------------------------------
     def _bench(self, what: str):
+        """The loaded file; opened from ``$NWOT_NDS_DIR/<space>.json`` on first use when that is set."""
         if self.benchmark is None:
-            from ..adapters.nds import NDS_URL
+            from ..adapters.nds import NDS_DIR_ENV, NDS_URL, NDSBenchmark
 
-            raise NwotError(f"{self.name} cannot {what} without its NDS file: the space is defined by the trained "
-                            f"samples of {self.space}.json (from {NDS_URL}, data.zip); pass "
-                            f"get_space({self.name!r}, path=...) or benchmark=get_benchmark('nds', path=..., "
-                            f"space={self.space!r})")
+            if not os.environ.get(NDS_DIR_ENV):
+                raise NwotError(f"{self.name} cannot {what} without its NDS file: the space is defined by the "
+                                f"trained samples of {self.space}.json (from {NDS_URL}, data.zip); pass "
+                                f"get_space({self.name!r}, path=...), benchmark=get_benchmark('nds', path=..., "
+                                f"space={self.space!r}), or set ${NDS_DIR_ENV} to the folder of the files")
+            self.benchmark = NDSBenchmark(space=self.space)
         return self.benchmark
 
     def sample(self, rng: random.Random) -> Arch:

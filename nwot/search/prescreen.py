@@ -1,0 +1,154 @@
+"""NASWOT pre-screening: let any strategy propose more candidates than it trains, train the best-scored.
+
+Mellor et al., "Neural Architecture Search without Training", ICML 2021, §5 suggest the NASWOT
+score as a cheap filter in front of expensive searches (their "assisted REA", AREA, scores a pool and
+trains the top). Here the filter is a wrapper *strategy*, so the ask/tell loop, the evaluator and the
+budget stay as they are:
+
+* **pool mode** (random search, REA, BlockQNN, any strategy whose repeated ``ask`` draws fresh
+  candidates): one ask of the wrapper calls the inner ``ask`` ``factor`` times, scores the pooled
+  (distinct) candidates with NASWOT and returns as many of the best-scored as one inner ask returns
+  (REA: 1 of ``factor`` mutants; BlockQNN: ``batch`` of ``factor x batch`` episodes). Only those are
+  trained and told to the inner strategy.
+* **select mode** (PNAS, whose ask returns a fixed beam): the beam selection becomes "the
+  predictor's top ``factor x K`` children, then the K with the highest NASWOT score"
+  (:class:`~nwot.search.pnas.PNAS`'s ``select`` hook). Level-1 cells are all trained, as in PNAS.
+
+Scoring cost: the NASWOT seconds (build + score, measured) are real search time. The screen keeps
+them as ``pending_seconds``; :meth:`NaswotScreen.charge` wraps the evaluator so the next evaluation's
+cost includes them (``info["screen_seconds"]``). With an evaluation-count budget (equal numbers of
+trained models) they are reported, not limiting.
+
+A score is the clean-mode ``log|det K_H|`` of the untrained network built exactly as the evaluator
+builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.scoring_batch`.
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+import torch
+
+from ..errors import NwotError
+from ..spaces.base import Arch, SearchSpace
+from .base import Evaluation, Evaluator, Strategy, get_strategy, register_strategy
+
+
+class NaswotScreen:
+    """NASWOT scorer for a pool of candidates, with memo and a record of the seconds it spent."""
+
+    def __init__(self, space: SearchSpace, *, build_kwargs: Optional[Mapping[str, Any]] = None,
+                 batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0, num_classes: int = 10,
+                 images: Optional[torch.Tensor] = None, data_dir=None, device: Optional[str] = None) -> None:
+        from ..data import scoring_batch
+
+        self.space = space
+        self.build_kwargs = dict(build_kwargs or {})
+        self.init_seed, self.num_classes = init_seed, num_classes
+        self.device = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.images = images if images is not None else scoring_batch("cifar10", batch_size=batch_size,
+                                                                      seed=batch_seed, data_dir=data_dir)
+        self.scores: Dict[str, float] = {}
+        self.seconds = 0.0  # all scoring time so far
+        self.pending_seconds = 0.0  # scoring time not yet charged to an evaluation
+
+    def score(self, arch: Arch) -> float:
+        from ..score import naswot_score, torch_seed
+
+        key = self.space.encode(arch)
+        if key not in self.scores:
+            t0 = time.perf_counter()
+            with torch_seed(self.init_seed):
+                model = self.space.build(arch, num_classes=self.num_classes, **self.build_kwargs)
+            self.scores[key] = naswot_score(model, self.images, device=self.device)
+            dt = time.perf_counter() - t0
+            self.seconds += dt
+            self.pending_seconds += dt
+        return self.scores[key]
+
+    def top(self, candidates: Sequence[Arch], k: int) -> List[Arch]:
+        """The ``k`` candidates with the highest score (stable: earlier candidates win ties)."""
+        scored = [(self.score(a), -i, a) for i, a in enumerate(candidates)]
+        scored.sort(key=lambda x: (x[0], x[1]), reverse=True)
+        return [a for _, _, a in scored[:k]]
+
+    def selector(self, factor: int) -> Callable[[List[Arch], int], List[Arch]]:
+        """PNAS beam selection: NASWOT's top k of the predictor's top ``factor * k``."""
+        return _Selector(self, factor)
+
+    def charge(self, evaluate: Evaluator) -> "ChargedEvaluator":
+        return ChargedEvaluator(evaluate, self)
+
+
+class _Selector:
+    def __init__(self, screen: NaswotScreen, factor: int) -> None:
+        self.screen, self.factor = screen, factor
+
+    def __call__(self, ranked: List[Arch], k: int) -> List[Arch]:
+        return self.screen.top(ranked[:self.factor * k], k)
+
+
+class ChargedEvaluator:
+    """``evaluate`` whose next evaluation also pays the screen's pending scoring seconds."""
+
+    def __init__(self, evaluate: Evaluator, screen: NaswotScreen) -> None:
+        self.evaluate, self.screen = evaluate, screen
+
+    def __call__(self, arch: Arch) -> Evaluation:
+        ev = self.evaluate(arch)
+        extra, self.screen.pending_seconds = self.screen.pending_seconds, 0.0
+        return Evaluation(signal=ev.signal, cost=ev.cost + extra, info={**ev.info, "screen_seconds": extra})
+
+    def config(self) -> Dict[str, Any]:
+        inner = getattr(self.evaluate, "config", None)
+        return {**(inner() if callable(inner) else {}), "charged_screen": True}
+
+
+@register_strategy("prescreen")
+class Prescreened(Strategy):
+    """``inner`` strategy with NASWOT pre-screening of ``factor`` x its proposals (see the module docstring)."""
+
+    name = "prescreen"
+
+    def __init__(self, space: SearchSpace, rng: random.Random, *, inner: str = "rea", factor: int = 4,
+                 screen: Optional[NaswotScreen] = None, inner_kwargs: Optional[Dict[str, Any]] = None,
+                 **screen_kwargs: Any) -> None:
+        super().__init__(space, rng)
+        if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
+            raise NwotError(f"pre-screening factor must be an int >= 1, got {factor!r}")
+        if screen is not None and screen_kwargs:
+            raise NwotError("give either a NaswotScreen or its keyword arguments, not both")
+        self.screen = screen if screen is not None else NaswotScreen(space, **screen_kwargs)
+        self.factor, self.inner_name = factor, inner
+        kwargs = dict(inner_kwargs or {})
+        if inner == "pnas":
+            kwargs["select"] = self.screen.selector(factor)
+            self.mode = "select"
+        else:
+            self.mode = "pool"
+        self.inner = get_strategy(inner, space, rng, **kwargs)
+        self.name = f"{inner}+naswot"
+
+    def ask(self) -> List[Arch]:
+        if self.mode == "select":
+            return self.inner.ask()
+        first = self.inner.ask()
+        pool, seen = [], set()
+        batches = [first] + [self.inner.ask() for _ in range(self.factor - 1)]
+        for batch in batches:
+            for a in batch:
+                key = self.space.encode(a)
+                if key not in seen:
+                    seen.add(key)
+                    pool.append(a)
+        return self.screen.top(pool, max(1, len(first)))
+
+    def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
+        self.inner.tell(archs, evals)
+
+    def config(self) -> Dict[str, Any]:
+        return {"inner": self.inner_name, "factor": self.factor, "mode": self.mode,
+                "screen_seconds": self.screen.seconds, "scored": len(self.screen.scores),
+                "inner_config": self.inner.config()}
