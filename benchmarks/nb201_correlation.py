@@ -189,7 +189,9 @@ def markdown(res: dict) -> str:
     if nl:
         lines += ["", "## Agreement with NASLib's NASWOT (`nwot`, 725-cell zero-cost subset)", "",
                   f"NASLib file: {nl['naslib_cells']} cells for {res['dataset']}; NASLib `nwot` vs its own "
-                  f"`val_accuracy` (single-seed test split): ρ = {nl['naslib_vs_val_accuracy']['spearman_rho']:.3f}.",
+                  f"`val_accuracy` (single-seed test split): ρ = {nl['naslib_vs_val_accuracy']['spearman_rho']:.3f}; "
+                  + "; ".join(f"vs `{c}`: ρ = {nl[f'naslib_vs_{c}']['spearman_rho']:.3f}" for c in ACCURACY[res['dataset']])
+                  + ".",
                   "", "| ours | n | ρ(ours, NASLib) | τ(ours, NASLib) | ρ(ours, val_accuracy) | "
                       "ρ(NASLib, val_accuracy) | " + " | ".join(f"ρ(ours, `{c}`)" for c in ACCURACY[res['dataset']])
                   + " |", "|---|---|---|---|---|---|" + "---|" * len(ACCURACY[res['dataset']])]

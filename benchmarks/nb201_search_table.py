@@ -7,8 +7,8 @@ accuracy among the N drawn cells) and a random pick, and the paper's numbers. Ac
 yet, cells are drawn from the stored ones only and the output says so.
 
 The real cost of a run is measured separately by scoring from scratch with ``nwot.search`` (N = 10 and
-100, a few runs; ``--live-runs 0`` skips it). Writes ``nb201_search_table.{json,md}`` and
-``nb201_search_vs_n.png`` to ``--out``.
+100, a few runs; ``--live-runs 0 0`` skips it, ``--keep-live`` reuses the saved timing). Writes
+``nb201_search_table.{json,md}`` and ``nb201_search_vs_n.png`` to ``--out``.
 """
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of the replayed searches (default: 0)")
     p.add_argument("--live-runs", type=int, nargs=2, default=(3, 2), metavar=("RUNS_N10", "RUNS_N100"),
                    help="runs of the from-scratch timing for N=10 and N=100 (default: 3 2; 0 0 skips)")
+    p.add_argument("--keep-live", action="store_true",
+                   help="reuse the live timing of the existing nb201_search_table.json instead of re-measuring")
     p.add_argument("--threads", type=int, default=1, help="torch threads of the live runs (default: 1)")
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--quiet", action="store_true")
@@ -107,12 +109,12 @@ def main(argv=None) -> int:
            "complete": bool(len(scores) == 15_625), "accuracy": ACCURACY, "runs": args.runs, "seed": args.seed,
            "table": [asdict(curve[n]) for n in TABLE_N], "curve": [asdict(curve[n]) for n in sorted(curve)],
            "paper": {str(k): v for k, v in study.PAPER_SEARCH_C10.items()}}
-    live = []
-    for n, runs in zip((10, 100), args.live_runs):
-        if runs > 0:
-            live.append(live_timing(n, runs))
-    res["live"] = live
     out = Path(args.out)
+    previous = out / "nb201_search_table.json"
+    if args.keep_live and previous.is_file():
+        res["live"] = json.loads(previous.read_text()).get("live", [])
+    else:
+        res["live"] = [live_timing(n, runs) for n, runs in zip((10, 100), args.live_runs) if runs > 0]
     (out / "nb201_search_table.json").write_text(json.dumps(res, indent=2) + "\n")
     md = markdown(res)
     (out / "nb201_search_table.md").write_text(md)

@@ -13,15 +13,27 @@ kernel and a high score; the paper (§4, Fig. 3) shows s correlates with trained
 
 **Accumulation.** The kernel is built layer by layer, one matrix product per ReLU call, without
 storing the codes. For a layer with U units and codes ``c in {0,1}^(B x U)``, the number of units on
-which images i and j agree is ``c cᵀ + (1-c)(1-c)ᵀ``; with the signs ``s = 2c - 1 in {±1}`` this
-is ``(U + s sᵀ) / 2`` (since ``s_i · s_j = U - 2 d_H``). Summing over layers gives ``K_H``.
+which images i and j agree is ``c cᵀ + (1-c)(1-c)ᵀ``. With the Gram matrix ``G = c cᵀ`` (units
+active for both images) and ``r_i = G_ii`` (units active for image i) this is
+``U - r_i - r_j + 2 G_ij``: one product per layer. Summing over layers, with ``S = Σ G`` and
+``R = diag(S)``::
 
-**Exactness.** Every entry is an integer up to N_A. ±1 products are exact in float32 and every
-partial sum of ≤ 2^24 of them is an integer of magnitude ≤ 2^24, hence exactly representable, so a
-float32 ``s sᵀ`` over ≤ 2^24 columns is exact whatever the summation order; wider layers are split
-into such column blocks. Per-layer terms are summed into a float64 kernel, exact up to 2^53. On
-CUDA the products are taken in float64 instead, so TF32 (which only applies to float32) can never
-be used. (Even TF32 / bfloat16 inputs would keep ±1 exact with their float32 accumulation.)
+    K_H[i, j] = N_A - R_i - R_j + 2 S_ij
+
+so the scorer only accumulates ``S`` and forms ``K_H`` once, after the forward pass.
+
+**Exactness.** Every entry is an integer up to N_A, and every product below is exact whatever the
+summation order (no rounding anywhere):
+
+* CPU: ``G`` is an int8 x int8 -> int32 product of the 0/1 codes (``torch._int_mm``; a bool tensor is
+  reinterpreted as int8 without a copy), exact for ``U < 2^31``; wider layers are split into column
+  blocks, and ``S`` is int64. Where this torch build has no int8 product, float32 is used over
+  column blocks of ≤ 2^24: partial sums of 0/1 products are integers ≤ 2^24, exactly representable.
+* CUDA: float64 products (exact up to 2^53), so TF32, which only applies to float32, is never used.
+
+``K_H`` is returned in float64, exact up to 2^53. Each hooked activation is checked for NaN / inf
+with one reduction (``aminmax``); the checks are read once after the forward pass, so a CUDA forward
+is never stalled by a host synchronisation per layer.
 
 **Which units.** Clean mode counts every call of an ``nn.ReLU`` module (subclasses included), reading
 the code from the hook's *output*: ``ReLU(x) > 0 <=> x > 0``, so this equals the pre-activation
@@ -48,7 +60,8 @@ moved to. Choosing the B = 128 training images and the network's output width is
 4. a preliminary forward + backward of ``ones_like(logits)`` marks the hooked modules whose output
    receives a gradient; only those count in the second, scoring forward;
 5. each layer's ``x xᵀ`` and ``(1-x)(1-x)ᵀ`` (``x = (inp > 0).float()``) are formed in float32 and
-   added to a float64 kernel;
+   added to a float64 kernel (both are exact integers while U ≤ 2^24, so such layers are accumulated
+   exactly as in clean mode; wider layers take the float32 terms, rounding and all);
 6. the score is slogdet's log-abs-det.
 
 There the caller supplies the released code's inputs: 128 CIFAR-10 training images and networks with
@@ -61,6 +74,7 @@ noise for a numerically singular kernel (here ``-inf``, as in clean mode).
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
@@ -74,9 +88,14 @@ from .errors import NwotError, check_choice
 COMPAT_MODES: Tuple[str, ...] = ("clean", "reference")
 #: Minibatch size of the paper's experiments (§4).
 DEFAULT_BATCH_SIZE = 128
-#: Most columns per float32 block of ``s sᵀ``: partial sums of ±1 stay integers of magnitude
-#: ≤ 2^24, all exactly representable in float32 (24-bit significand).
+#: Most columns per float32 block of ``c cᵀ``: partial sums of 0/1 (or ±1) products stay integers of
+#: magnitude ≤ 2^24, all exactly representable in float32 (24-bit significand).
 _FP32_EXACT_COLUMNS = 2 ** 24
+#: Most columns per int8 block: int32 accumulation of 0/1 products is exact up to 2^31 - 1.
+_INT32_EXACT_COLUMNS = 2 ** 31 - 1
+#: How ``c cᵀ`` is formed (see "Exactness" above): int8 products (CPU), float32 blocks (CPU without
+#: int8 products), float64 (CUDA and every other device).
+GRAM_METHODS: Tuple[str, ...] = ("int8", "float32", "float64")
 
 Codes = Union[np.ndarray, torch.Tensor]
 DeviceLike = Union[None, str, torch.device]
@@ -116,21 +135,72 @@ def _as_codes(codes: Codes) -> torch.Tensor:
     return codes
 
 
-def kernel_from_codes(codes: Codes) -> torch.Tensor:
-    """One layer's kernel ``c cᵀ + (1-c)(1-c)ᵀ = (U + s sᵀ) / 2`` with ``s = 2c - 1`` (float64, exact).
+@functools.lru_cache(maxsize=None)
+def _int8_products_available() -> bool:
+    """Whether this torch build multiplies int8 matrices into int32 on the CPU (``torch._int_mm``)."""
+    if not hasattr(torch, "_int_mm"):
+        return False
+    a = torch.tensor([[1, 0, 1], [0, 1, 1]], dtype=torch.int8)
+    try:
+        return torch._int_mm(a, a.T).tolist() == [[2, 1], [1, 2]]
+    except RuntimeError:
+        return False
 
-    ``codes`` is a bool (B, U) array: image i's bit at unit u. Entry (i, j) is the number of units
-    on which images i and j agree, ``U - d_H(c_i, c_j)``. The result is on the codes' device.
+
+def gram_method(device: torch.device) -> str:
+    """The exact product used for ``c cᵀ`` on ``device`` (one of :data:`GRAM_METHODS`)."""
+    if device.type == "cpu":
+        return "int8" if _int8_products_available() else "float32"
+    return "float64"
+
+
+def code_gram(codes: Codes, method: Optional[str] = None) -> torch.Tensor:
+    """``G = c cᵀ`` of bool codes (B, U): ``G[i, j]`` = units active for both images i and j (exact).
+
+    ``method`` (default: :func:`gram_method` of the codes' device) picks the product: ``"int8"``
+    (int32 accumulation over column blocks of < 2^31; CPU), ``"float32"`` (column blocks of ≤ 2^24)
+    or ``"float64"``. The result is int64 for ``"int8"``, float64 otherwise, on the codes' device.
     """
     c = _as_codes(codes)
+    if method is None:
+        method = gram_method(c.device)
+    check_choice("gram method", method, GRAM_METHODS)
     batch, units = c.shape
-    # float32 is exact over blocks of <= 2^24 columns (module docstring); on CUDA float64 rules out TF32.
-    dtype, step = (torch.float32, _FP32_EXACT_COLUMNS) if c.device.type == "cpu" else (torch.float64, max(units, 1))
-    gram = torch.zeros((batch, batch), dtype=torch.float64, device=c.device)
-    for start in range(0, max(units, 1), step):
-        s = c[:, start:start + step].to(dtype) * 2 - 1
-        gram += (s @ s.T).to(torch.float64)
-    return (gram + units) / 2
+    if method == "int8":
+        G = torch.zeros((batch, batch), dtype=torch.int64, device=c.device)
+        for start in range(0, units, _INT32_EXACT_COLUMNS):
+            block = c[:, start:start + _INT32_EXACT_COLUMNS].contiguous().view(torch.int8)  # no copy
+            if block.shape[1] == 1:  # (B, 1) has ambiguous strides, which _int_mm misreads: outer product
+                G += block.to(torch.int64) @ block.to(torch.int64).T
+            else:
+                G += torch._int_mm(block, block.T)
+        return G
+    dtype, step = (torch.float32, _FP32_EXACT_COLUMNS) if method == "float32" else (torch.float64, max(units, 1))
+    G = torch.zeros((batch, batch), dtype=torch.float64, device=c.device)
+    for start in range(0, units, step):
+        block = c[:, start:start + step].to(dtype)
+        G += (block @ block.T).to(torch.float64)
+    return G
+
+
+def kernel_from_gram(S: torch.Tensor, n_units: int) -> torch.Tensor:
+    """``K[i, j] = N_A - S_ii - S_jj + 2 S_ij`` (float64): agreements from the summed Gram matrices.
+
+    ``S = Σ_layers c cᵀ`` over codes with ``N_A`` units in all; exact in int64 and in float64 up to 2^53.
+    """
+    d = S.diagonal()
+    return (n_units - d[:, None] - d[None, :] + 2 * S).to(torch.float64)
+
+
+def kernel_from_codes(codes: Codes) -> torch.Tensor:
+    """One layer's kernel ``c cᵀ + (1-c)(1-c)ᵀ = U - r_i - r_j + 2 (c cᵀ)_ij`` (float64, exact).
+
+    ``codes`` is a bool (B, U) array: image i's bit at unit u, ``r_i`` = image i's active units.
+    Entry (i, j) is the number of units on which images i and j agree, ``U - d_H(c_i, c_j)``. The
+    result is on the codes' device.
+    """
+    c = _as_codes(codes)
+    return kernel_from_gram(code_gram(c), c.shape[1])
 
 
 def hamming_kernel_update(K: torch.Tensor, codes: Codes) -> torch.Tensor:
@@ -183,34 +253,53 @@ def logdet_score(K: Union[torch.Tensor, np.ndarray]) -> float:
 
 
 class _KernelAccumulator:
-    """The running kernel of one scoring forward pass and the number of units added to it."""
+    """The running sum ``S = Σ c cᵀ`` of one scoring forward pass, its unit count, and deferred checks."""
 
     def __init__(self, batch: int, device: torch.device, reference: bool) -> None:
-        self.K = torch.zeros((batch, batch), dtype=torch.float64, device=device)
+        self.method = gram_method(device)
+        self.S = torch.zeros((batch, batch), dtype=torch.int64 if self.method == "int8" else torch.float64,
+                             device=device)
+        self.rounded: Optional[torch.Tensor] = None  # reference mode, layers > 2^24 units: float32 terms
         self.batch = batch
         self.reference = reference
-        self.n_units = 0  # N_A
+        self.n_units = 0  # N_A counted in S
         self.n_calls = 0  # hooked module calls seen (counted or not)
+        self.finite: List[Tuple[str, torch.Tensor]] = []  # (where, 0-dim bool) read after the forward
 
-    def codes(self, t, where: str) -> torch.Tensor:
-        """Bool (B, U) codes ``t > 0`` of one hooked activation, after checking it."""
+    def add(self, t, where: str) -> None:
+        """Add one hooked activation's codes ``t > 0``; its NaN / inf check is read in :meth:`kernel`."""
         if not isinstance(t, torch.Tensor):
             raise NwotError(f"{where}: expected a tensor, got {type(t).__name__}")
         if t.dim() == 0 or t.shape[0] != self.batch:
             raise NwotError(f"{where}: activation of shape {tuple(t.shape)} has no batch dimension of {self.batch}")
-        if not torch.isfinite(t).all():
-            raise NwotError(f"{where}: activation contains NaN or inf; the network diverges on this batch "
-                            f"(check the images' normalisation and the weight init)")
-        return t.detach().reshape(self.batch, -1) > 0
-
-    def add(self, codes: torch.Tensor) -> None:
-        if self.reference:
+        flat = t.detach().reshape(self.batch, -1)
+        units = flat.shape[1]
+        if units == 0:
+            return
+        if flat.is_floating_point():
+            lo, hi = torch.aminmax(flat)  # one pass; NaN propagates, so both finite <=> all finite
+            self.finite.append((where, torch.isfinite(lo) & torch.isfinite(hi)))
+        codes = flat > 0
+        if self.reference and units > _FP32_EXACT_COLUMNS:
             xx, nn_ = reference_layer_terms(codes)
-            self.K += xx.to(torch.float64)
-            self.K += nn_.to(torch.float64)
+            if self.rounded is None:
+                self.rounded = torch.zeros((self.batch, self.batch), dtype=torch.float64, device=self.S.device)
+            self.rounded += xx.to(torch.float64)
+            self.rounded += nn_.to(torch.float64)
         else:
-            self.K = hamming_kernel_update(self.K, codes)
-        self.n_units += codes.shape[1]
+            self.S += code_gram(codes, self.method)
+            self.n_units += units
+
+    def kernel(self) -> torch.Tensor:
+        """``K_H`` (float64, on the accumulator's device); raises if any activation was NaN or inf."""
+        if self.finite:
+            ok = torch.stack([flag for _, flag in self.finite]).cpu()  # one host synchronisation
+            if not bool(ok.all()):
+                where = self.finite[int((~ok).nonzero()[0])][0]
+                raise NwotError(f"{where}: activation contains NaN or inf; the network diverges on this batch "
+                                f"(check the images' normalisation and the weight init)")
+        K = kernel_from_gram(self.S, self.n_units)
+        return K if self.rounded is None else K + self.rounded
 
 
 class _KernelHook:
@@ -227,8 +316,7 @@ class _KernelHook:
             return
         else:
             t = inputs[0] if isinstance(inputs, tuple) else inputs
-        where = f"module {self.name or '<root>'} ({type(module).__name__})"
-        self.acc.add(self.acc.codes(t, where))
+        self.acc.add(t, f"module {self.name or '<root>'} ({type(module).__name__})")
 
 
 class _GradientProbe:
@@ -321,7 +409,7 @@ def _check_inputs(model, images) -> None:
                         f"{getattr(images, 'dtype', type(images).__name__)}")
     if images.dim() < 2 or images.shape[0] < 1:
         raise NwotError(f"images must have a batch dimension with B >= 1, got shape {tuple(images.shape)}")
-    if not torch.isfinite(images).all():
+    if images.numel() and not torch.isfinite(torch.stack(torch.aminmax(images.detach()))).all():
         raise NwotError("images contain NaN or inf values")
 
 
@@ -379,7 +467,7 @@ def naswot_kernel(model: nn.Module, images: torch.Tensor, *, compat: str = "clea
         names = ", ".join(n or "<root>" for n, _ in hooked[:5])
         raise NwotError(f"none of the model's {len(hooked)} hooked ReLU modules ({names}...) was called in the "
                         f"forward pass; NASWOT needs nn.ReLU modules that the forward actually uses")
-    return acc.K.cpu()
+    return acc.kernel().cpu()
 
 
 def naswot_score(model: nn.Module, images: torch.Tensor, *, compat: str = "clean",

@@ -8,6 +8,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+MIN_FIGURES = {"naswot_nb201.ipynb": 3}
 
 
 def test_there_are_notebooks():
@@ -23,5 +24,6 @@ def test_notebook_executes(path, monkeypatch):
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    # the figures were drawn (image/png display data)
-    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 3
+    # the figures were drawn (image/png display data); naswot_nb201: score scatter, K_H maps, search curve
+    figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    assert figures >= MIN_FIGURES.get(path.name, 1)

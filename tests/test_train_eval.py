@@ -164,3 +164,15 @@ def test_checkpoint_key_separates_configs(cifar, space, tmp_path):
     other = space.mutate(CELL, random.Random(0))
     paths = {a.checkpoint_path(CELL), b.checkpoint_path(CELL), c.checkpoint_path(CELL), a.checkpoint_path(other)}
     assert len(paths) == 4
+
+
+def test_run_trained_search_reports_test_accuracy(shared_data, tmp_path):
+    from nwot.search.open_runner import run_trained_search
+
+    (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=shared_data, checkpoint_dir=tmp_path,
+                                train_overrides=dict(train_size=64, val_size=50, batch_size=32),
+                                space_kwargs=dict(num_blocks=1, ops=("identity", "max_pool_3x3")),
+                                build_kwargs=dict(C=4, N=1), test_images=100)
+    assert res.n_evals == 2 and res.config["evaluator"] == "train" and res.final["test_images"] == 100
+    assert float(res.final["test_accuracy"]).is_integer()  # k correct of 100 test images, in %
+    assert res.best_signal == max(r.signal for r in res.trace) and (res.best_signal * 50 / 100).is_integer()

@@ -24,6 +24,8 @@ from ..search.base import Evaluation
 from ..spaces.base import Arch, SearchSpace
 
 SCORE_COLUMNS = ("index", "score", "seconds")
+#: Exact float parsing: the default from pandas 3 on (where the option is deprecated), opt-in before.
+_ROUND_TRIP = {} if int(pd.__version__.split(".")[0]) >= 3 else {"float_precision": "round_trip"}
 
 
 def load_score_file(path: Union[str, Path]) -> pd.DataFrame:
@@ -33,7 +35,7 @@ def load_score_file(path: Union[str, Path]) -> pd.DataFrame:
         raise BenchmarkFileError(f"NASWOT score file not found: {path} (CSV with columns {', '.join(SCORE_COLUMNS)}, "
                                  f"written by the full-space scoring job)")
     try:
-        df = pd.read_csv(path, float_precision="round_trip")
+        df = pd.read_csv(path, **_ROUND_TRIP)
     except (OSError, EOFError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
         raise BenchmarkFileError(f"NASWOT score file {path} is unreadable ({type(e).__name__}: {e})") from e
     missing = [c for c in SCORE_COLUMNS if c not in df.columns]

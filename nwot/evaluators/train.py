@@ -179,13 +179,18 @@ class ImageData:
         return tuple(self.images.shape[1:])  # type: ignore[return-value]
 
 
-def cifar10_data(root: Optional[os.PathLike] = None) -> ImageData:
-    """The CIFAR-10 *training* split (python batches via :func:`nwot.data.load_cifar10`) as uint8 tensors."""
+def cifar10_data(root: Optional[os.PathLike] = None, train: bool = True) -> ImageData:
+    """A CIFAR-10 split (python batches via :func:`nwot.data.load_cifar10`) as uint8 tensors.
+
+    Searches use the training split (their validation images are held out of it); ``train=False``
+    gives the test split for reporting the chosen cell.
+    """
     from ..data import NORMALISATION, load_cifar10
 
-    images, labels = load_cifar10(root, train=True)
+    images, labels = load_cifar10(root, train=train)
+    split = "train" if train else "test"
     return from_arrays(images, labels, num_classes=10, mean=NORMALISATION["cifar10"].mean,
-                       std=NORMALISATION["cifar10"].std, name=f"cifar10-train:{len(labels)}")
+                       std=NORMALISATION["cifar10"].std, name=f"cifar10-{split}:{len(labels)}")
 
 
 def from_arrays(images, labels, *, num_classes: int, mean: Sequence[float], std: Sequence[float],
@@ -194,7 +199,8 @@ def from_arrays(images, labels, *, num_classes: int, mean: Sequence[float], std:
     x = torch.as_tensor(images.copy() if hasattr(images, "copy") else images)
     if x.dtype != torch.uint8 or x.ndim != 4 or x.shape[-1] != 3:
         raise NwotError(f"expected uint8 images (N, H, W, 3), got {x.dtype} {tuple(x.shape)}")
-    y = torch.as_tensor(labels).to(torch.int64)
+    y = torch.tensor([int(v) for v in labels], dtype=torch.int64) if not hasattr(labels, "astype") else \
+        torch.from_numpy(labels.astype("int64", copy=True))
     return ImageData(x.permute(0, 3, 1, 2).contiguous(), y, num_classes, name, tuple(mean), tuple(std))
 
 
@@ -407,6 +413,21 @@ class TrainEvaluator:
 
         with torch_seed(self.config.seed):
             return self.space.build(arch, num_classes=self.data.num_classes, **self.build_kwargs)
+
+    def trained_model(self, arch: Arch) -> nn.Module:
+        """The network of a finished candidate with its checkpointed weights (needs ``checkpoint_dir``)."""
+        folder = self.checkpoint_path(arch)
+        if folder is None or not (folder / "result.json").is_file():
+            raise NwotError(f"no finished checkpoint for {self.space.encode(arch)!r}"
+                            + ("" if folder is None else f" in {folder}") + "; evaluate it with checkpoint_dir set first")
+        model = self.build(arch)
+        model.load_state_dict(torch.load(folder / "state.pt", map_location="cpu", weights_only=True)["model"])
+        return model.to(self.device)
+
+    def test_accuracy(self, arch: Arch, test: ImageData, size: Optional[int] = None) -> float:
+        """Top-1 accuracy (%) of the trained ``arch`` on the first ``size`` images of ``test`` (all if None)."""
+        idx = torch.arange(len(test) if size is None else min(size, len(test)))
+        return evaluate_accuracy(self.trained_model(arch), test, idx, self.config.eval_batch_size, self.device)[0]
 
     def __call__(self, arch: Arch) -> Evaluation:
         folder = self.checkpoint_path(arch)

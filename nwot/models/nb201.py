@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ..errors import NwotError
 from ..spaces.nb201 import EDGES, NUM_NODES, ArchLike, to_arch
@@ -131,10 +132,38 @@ class FactorizedReduce(nn.Module):
         return self.bn(out)
 
 
+def avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
+    """``AvgPool2d(3, stride 1, pad 1, count_include_pad=False)`` by shift-and-add, bit-identical to ATen's CPU kernel.
+
+    ``y[h, w] = (0 + Σ_{di, dj in -1..1} x[h+di, w+dj]) / n(h, w)``, summed in row-major window order over
+    the zero-padded input, with ``n`` the number of in-bounds pixels. ATen's kernel sums the in-bounds
+    pixels in the same order from a float ``0`` and divides by the same count; the extra padded terms
+    add ``+0``, which leaves every partial sum unchanged (a sum started at ``+0`` is never ``-0``).
+    Nine vectorised passes instead of a scalar loop per output: ~4x faster on CPU
+    (``tests/test_perf_exact.py`` checks equality with ``F.avg_pool2d``).
+    """
+    H, W = x.shape[-2], x.shape[-1]
+    p = F.pad(x, (1, 1, 1, 1))
+    y = p[..., 0:H, 0:W] + 0.0
+    for di in range(3):
+        for dj in range(3):
+            if di or dj:
+                y += p[..., di:di + H, dj:dj + W]
+    rows = torch.full((H, 1), 3.0, dtype=x.dtype, device=x.device)
+    cols = torch.full((1, W), 3.0, dtype=x.dtype, device=x.device)
+    rows[0] -= 1
+    rows[-1] -= 1
+    cols[:, 0] -= 1
+    cols[:, -1] -= 1
+    return y.div_(rows * cols)
+
+
 class Pooling(nn.Module):
     """NB201 ``avg_pool_3x3``: ``AvgPool2d(3, stride, pad 1, count_include_pad=False)``.
 
-    Parameter-free when ``C_in == C_out``; otherwise a ``ReLUConvBN`` 1x1 first adapts the width.
+    Parameter-free when ``C_in == C_out``; otherwise a ``ReLUConvBN`` 1x1 first adapts the width. At
+    stride 1 on the CPU with autograd off (scoring), the bit-identical :func:`avg_pool_3x3` replaces
+    ATen's scalar kernel; training and other devices use ``nn.AvgPool2d``.
     """
 
     def __init__(self, C_in: int, C_out: int, stride: int) -> None:
@@ -145,6 +174,9 @@ class Pooling(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.preprocess is not None:
             x = self.preprocess(x)
+        if (self.op.stride == 1 and x.dim() == 4 and x.device.type == "cpu" and x.dtype == torch.float32
+                and not (torch.is_grad_enabled() and x.requires_grad)):
+            return avg_pool_3x3(x)
         return self.op(x)
 
 

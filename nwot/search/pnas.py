@@ -71,7 +71,8 @@ class PNAS(Strategy):
         rng.shuffle(roots)
         self.queue: List[Arch] = roots
         self.ranked: List[Arch] = []  # untrained candidates of the current level, best predicted first
-        self.predicted: Dict[Arch, float] = {}
+        self.predicted: Dict[Arch, float] = {}  # surrogate prediction of each cell of the current beam
+        self.predicted_all: Dict[Arch, float] = {}  # ... of every candidate of the last ranking
         self.trained: Dict[Arch, float] = {}
         self.surrogate: Optional[EnsembleSurrogate] = None
         self.levels: List[Dict[str, Any]] = []  # per beam: level, candidates, surrogate quality

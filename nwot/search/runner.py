@@ -110,14 +110,8 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
                         f"no default benchmark, pass benchmark=")
     signal_cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost) if uses_table else None
     report = AccuracyReport(bench, sp, report_datasets or (dataset,)) if bench is not None else None
-    if scores is not None and not callable(scores) and not isinstance(scores, (str, Path)):
-        from ..evaluators.stored_score import StoredScoreEvaluator
-
-        scores = StoredScoreEvaluator.for_benchmark(scores, bench, sp)  # load a DataFrame once for all runs
-    elif isinstance(scores, (str, Path)):
-        from ..evaluators.stored_score import StoredScoreEvaluator
-
-        scores = StoredScoreEvaluator.for_benchmark(scores, bench, sp) if bench is not None else scores
+    if scores is not None and (strategy in SCORE_SEARCH or strategy in SCORE_ASSISTED):
+        scores = make_scorer(sp, bench, scores, dataset=dataset, seed=seed)  # read a score file once for all runs
     results = []
     for r in range(runs):
         s = seed + r

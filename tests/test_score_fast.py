@@ -1,0 +1,141 @@
+"""The speed-ups of the NASWOT scorer are exact: each is compared with the unoptimised computation.
+
+* ``code_gram`` (int8 / float32 / float64 products, column blocks) vs explicit pair counts;
+* ``naswot_kernel`` on real NB201 networks and CIFAR-10 images vs the unoptimised path: ATen's
+  ``nn.AvgPool2d`` and per-layer float64 ``c cᵀ + (1-c)(1-c)ᵀ`` (the paper code's accumulation);
+* ``avg_pool_3x3`` (shift-and-add) vs ``F.avg_pool2d`` bit for bit, special values included.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from nwot import score as score_mod
+from nwot.models.nb201 import Pooling, avg_pool_3x3, build_nb201
+from nwot.safe_pickle import safe_load
+from nwot.score import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
+
+
+def pair_counts(codes: np.ndarray) -> np.ndarray:
+    """G[i, j] = #units active in both i and j, by explicit loops over pairs."""
+    n = codes.shape[0]
+    return np.array([[int(np.count_nonzero(codes[i] & codes[j])) for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("method", GRAM_METHODS)
+@pytest.mark.parametrize("shape", [(1, 1), (5, 1), (1, 7), (3, 5), (9, 301), (17, 64)])
+def test_code_gram_is_exact_for_every_method(method, shape):
+    codes = np.random.default_rng(sum(shape)).random(shape) > 0.45
+    G = code_gram(codes, method)
+    assert G.dtype == (torch.int64 if method == "int8" else torch.float64)
+    assert G.numpy().tolist() == pair_counts(codes).tolist()
+
+
+@pytest.mark.parametrize("method", GRAM_METHODS)
+def test_code_gram_column_blocks_are_exact(method, monkeypatch):
+    codes = np.random.default_rng(7).random((6, 29)) > 0.5
+    monkeypatch.setattr(score_mod, "_INT32_EXACT_COLUMNS", 4)  # 8 blocks, the last one narrower
+    monkeypatch.setattr(score_mod, "_FP32_EXACT_COLUMNS", 4)
+    assert code_gram(codes, method).numpy().tolist() == pair_counts(codes).tolist()
+
+
+def test_cpu_uses_int8_products():
+    assert gram_method(torch.device("cpu")) == "int8"  # this torch build has them (fast path measured)
+    codes = torch.tensor([[1, 0, 1, 1], [0, 0, 1, 1]], dtype=torch.bool)
+    # agreements: 4 - d_H = 4 - 1 = 3 off the diagonal
+    assert kernel_from_codes(codes).tolist() == [[4, 3], [3, 4]]
+
+
+# ------------------------------------------------------------------------------------------------
+# Whole networks: nwot's scorer vs the unoptimised computation.
+# ------------------------------------------------------------------------------------------------
+
+CELLS = [
+    "|avg_pool_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|avg_pool_3x3~0|nor_conv_3x3~1|avg_pool_3x3~2|",
+    "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|",
+    "|none~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|skip_connect~2|",
+]
+
+
+@pytest.fixture(scope="module")
+def cifar16(shared_data):
+    """16 JPEG-derived CIFAR-10 training images, NB201-normalised."""
+    from nwot.data import normalise
+
+    batch = safe_load(shared_data / "cifar10" / "jpeg_derived" / "data_batch_1.xz", encoding="bytes")
+    raw = np.asarray(batch[b"data"][100:116], dtype=np.uint8).reshape(16, 3, 32, 32).transpose(0, 2, 3, 1)
+    return normalise(raw, "cifar10")
+
+
+def unoptimised_kernel(arch, images, seed):
+    """ATen pooling, float64 ``c cᵀ + (1-c)(1-c)ᵀ`` per hooked layer (the paper code's accumulation)."""
+    with torch_seed(seed):
+        net = build_nb201(arch)
+    for m in net.modules():
+        if isinstance(m, Pooling):
+            m.forward = m.op
+    K = torch.zeros((images.shape[0],) * 2, dtype=torch.float64)
+    layers = []
+
+    def hook(module, inputs, output):
+        c = (output.reshape(output.shape[0], -1) > 0).to(torch.float64)
+        K.add_(c @ c.T + (1 - c) @ (1 - c).T)
+        layers.append(c.shape[1])
+
+    for m in net.modules():
+        if isinstance(m, nn.ReLU):
+            m.register_forward_hook(hook)
+    net.train()
+    with torch.no_grad():
+        net(images.clone())
+    return K.numpy(), sum(layers)
+
+
+@pytest.mark.parametrize("arch", CELLS)
+def test_nb201_kernel_equals_unoptimised_path(arch, cifar16):
+    K_slow, n_units = unoptimised_kernel(arch, cifar16, seed=3)
+    with torch_seed(3):
+        net = build_nb201(arch)
+    K = naswot_kernel(net, cifar16, device="cpu")
+    assert K.numpy().tolist() == K_slow.tolist()
+    assert (K.diagonal() == n_units).all()
+
+
+# ------------------------------------------------------------------------------------------------
+# Shift-and-add average pooling.
+# ------------------------------------------------------------------------------------------------
+
+
+def assert_bitwise_equal(a, b):
+    nan_a, nan_b = torch.isnan(a), torch.isnan(b)
+    assert torch.equal(nan_a, nan_b)  # NaN where ATen has NaN (the sign of a NaN may differ)
+    x, y = a[~nan_a], b[~nan_b]
+    assert torch.equal(x.view(torch.int32), y.view(torch.int32))  # same bits, signed zeros included
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 1, 1), (2, 3, 1, 6), (2, 2, 2, 2), (3, 5, 7, 4), (4, 16, 32, 32)])
+def test_avg_pool_3x3_is_bitwise_atens(shape):
+    g = torch.Generator().manual_seed(shape[-1])
+    x = torch.randn(shape, generator=g) * 10.0 ** torch.randint(-20, 20, shape, generator=g)
+    signed_zeros = torch.where(torch.rand(shape, generator=g) < 0.3, torch.full(shape, -0.0), x)
+    special = x.clone()
+    flat = special.view(-1)
+    flat[::5], flat[::7], flat[::11] = float("inf"), float("-inf"), float("nan")
+    for t in (x, signed_zeros, torch.relu(x), special, torch.full(shape, -0.0)):
+        for fmt in (torch.contiguous_format, torch.channels_last):
+            t = t.contiguous(memory_format=fmt)
+            assert_bitwise_equal(F.avg_pool2d(t, 3, 1, 1, count_include_pad=False), avg_pool_3x3(t))
+
+
+def test_pooling_uses_aten_when_autograd_records(cifar16):
+    pool = Pooling(3, 3, 1)
+    x = cifar16[:4].clone().requires_grad_(True)
+    y = pool(x)  # training path: nn.AvgPool2d, with its backward
+    assert y.grad_fn is not None and "AvgPool2D" in type(y.grad_fn).__name__
+    y.sum().backward()
+    with torch.no_grad():
+        assert_bitwise_equal(pool(x), y.detach())
+    assert_bitwise_equal(Pooling(3, 3, 2)(cifar16), F.avg_pool2d(cifar16, 3, 2, 1, count_include_pad=False))
