@@ -17,8 +17,9 @@ Strategies (``--variants``; defaults below):
   iterations (about the ~115 cells 12,000 s buy), no FLOPs/density correction (the table has no FLOPs);
 * ``rea`` (P = 10, S = 3) and ``random``: the same runner, for the common table.
 
-Writes ``nb201_pnas_blockqnn.{json,md}`` (summary, command, commit, machine) and
-``nb201_pnas_blockqnn_runs.csv`` (one row per run: best cell, signal, evaluations, test accuracies).
+Writes ``nb201_pnas_blockqnn.{json,md}`` (summary, command, commit, machine),
+``nb201_pnas_blockqnn_runs.csv`` (one row per run: best cell, signal, evaluations, test accuracies) and
+``nb201_pnas_blockqnn_traces.csv.xz`` (every evaluation of every run).
 """
 from __future__ import annotations
 
@@ -130,7 +131,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows, summary, variants = [], {}, {}
+    rows, traces, summary, variants = [], [], {}, {}
     for name in args.variants:
         strategy, kwargs = VARIANTS[name]
         variants[name] = {"strategy": strategy, **kwargs}
@@ -143,9 +144,11 @@ def main(argv=None) -> int:
                    "n_evals": res.n_evals, "used_time": res.used_time, "wall_seconds": time.perf_counter() - t0,
                    **{k: v for k, v in res.final.items() if k.startswith("test_accuracy/")}}
             vrows.append(row)
+            traces.append(res.to_frame().assign(strategy=name))
         rows += vrows
         summary[name] = summarise(vrows)
         pd.DataFrame(rows).to_csv(out / "nb201_pnas_blockqnn_runs.csv", index=False)
+        pd.concat(traces).to_csv(out / "nb201_pnas_blockqnn_traces.csv.xz", index=False)
         md = write_summary(args, argv, out, variants, summary)
     print(md)
     return 0

@@ -140,9 +140,10 @@ nwot score-space --device cuda --store nb201.sqlite --chunk-size 64      # whole
 python -m pytest tests/test_score.py -k cuda                             # CUDA exactness test
 ```
 
-The single-candidate GPU path is in place: the model and the batch live on the device, codes and
-Gram products stay there (float64 products, no TF32), NaN/inf flags are read once per cell, and the
-only transfers are the final 128 × 128 kernel and one flag vector. At batch 128 an NB201 forward is
+The single-candidate GPU path is in place: the batch is copied to the device once per search,
+each network is built on the CPU (so its seeded init is the same on every device) and its weights
+(0.1–1.5 MB) are copied over, codes and Gram products stay on the device (float64 products, no
+TF32), NaN/inf flags are read once per cell, and only the 128 × 128 kernel comes back for slogdet. At batch 128 an NB201 forward is
 ~50 small convolutions, so one candidate at a time is bound by kernel-launch and Python overhead,
 not FLOPs. The design for the ≤ 60 s whole-space target on an H100 (15,625 cells ≈ 3.8 ms each),
 not testable here:

@@ -186,7 +186,8 @@ def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
     if backend == "ray":
         import ray
 
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(args.threads)}})
         kwargs = {"num_workers": workers, "cpus_per_task": args.threads}
     try:
         with tempfile.TemporaryDirectory() as d, ScoreStore(Path(d) / "s.sqlite") as store:

@@ -116,13 +116,13 @@ class TrainConfig:
         return d
 
 
-#: Named budgets. ``cpu_tiny`` is for tests and CPU demos. ``pnas_proxy`` is the search-time budget of
-#: Liu et al., PNAS, ECCV 2018, §5.1 as reported there (each child trained 20 epochs, 5,000 of the
-#: 50,000 training images held out; their child networks use N = 2, F = 24: pass those as build
-#: kwargs, see ``benchmarks/open_space_pnas.py --preset gpu``); the paper gives no batch size or
-#: weight decay for the child runs, so those and the cosine schedule's lr are NASNet/DARTS-style choices
-#: of ours. ``blockqnn_proxy`` is Zhong et al., BlockQNN, CVPR 2018, §3.4's early-stop budget as we
-#: read it (12 epochs, batch 256); the paper trains it with Adam, we keep SGD + cosine.
+#: Named budgets. ``cpu_tiny`` (1 epoch on 2,000 images, 500 held out) is for tests and CPU demos.
+#: ``pnas_proxy`` is the search-time budget of Liu et al., PNAS, ECCV 2018, §5.1: each child trained for
+#: 20 epochs with 5,000 of the 50,000 CIFAR-10 training images held out (their child networks use
+#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.open_runner.DEFAULT_BUILD``); batch size
+#: 32, lr 0.025 and weight decay 3e-4 are DARTS-style choices of ours. ``blockqnn_proxy`` is a short
+#: "early-stop" budget in the spirit of Zhong et al., BlockQNN, CVPR 2018, §3.4 (12 epochs); the paper's
+#: exact early-stop recipe (trained with Adam) is not reproduced, we keep SGD + cosine.
 PRESETS: Dict[str, TrainConfig] = {
     "cpu_tiny": TrainConfig(epochs=1, batch_size=64, lr=0.05, train_size=2000, val_size=500),
     "pnas_proxy": TrainConfig(epochs=20, batch_size=32, lr=0.025, weight_decay=3e-4, train_size=45000,
