@@ -50,7 +50,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -136,7 +136,6 @@ def build_run(name: str, prescreen: int, preset: Preset, seed: int, spaces, eval
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import numpy as np
     import pandas as pd
     import torch
     from tqdm import tqdm

@@ -11,8 +11,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from nwot.errors import NwotError
-from nwot.evaluators.train import (PRESETS, TrainConfig, TrainEvaluator, TrainingInterrupted, cifar10_data, cosine_lr,
-                                   cutout, random_crop_flip, split_indices, train_preset)
+from nwot.evaluators.train import PRESETS, TrainConfig, TrainEvaluator, TrainingInterrupted, cosine_lr, train_preset
+from nwot.evaluators.train_data import cifar10_data, cutout, random_crop_flip, split_indices
 from nwot.models.complexity import count_flops, count_params
 from nwot.spaces import get_space
 

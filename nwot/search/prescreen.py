@@ -24,7 +24,6 @@ builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.scor
 """
 from __future__ import annotations
 
-import math
 import random
 import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence

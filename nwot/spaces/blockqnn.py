@@ -34,7 +34,7 @@ action is the next layer's code, and a terminal layer ends the episode.
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Hashable, List, Sequence, Tuple
 
 from ..errors import NwotError, OutOfSpaceError
 from .base import register_space
