@@ -93,15 +93,20 @@ def profile_table(results: List[dict]) -> str:
     blocks = []
     for r in results:
         pr = r.get("profile")
-        if not pr:
+        if not pr or "seconds" not in pr:
             continue
-        total = pr["aten_total_s"] + pr["python_and_build_s"]
-        lines = [f"`{r['_tag']}`, {pr['cells']} cells, {pr['wall_s']:.2f} s wall under torch.profiler:", "",
-                 "| op family | self CPU s | share |", "|---|---|---|"]
-        items = sorted(pr["self_cpu_s"].items(), key=lambda kv: -kv[1]) + [
-            ("Python, module calls, hooks, model build", pr["python_and_build_s"])]
-        for k, v in items:
-            lines.append(f"| {k} | {v:.3f} | {100 * v / total:.0f} % |")
+        lines = [f"`{r['_tag']}`: nwot building and scoring {pr['cells']} cells, {pr['wall_s']:.2f} s wall "
+                 "(wall-clock wrappers around each leaf module's forward, the NASWOT hook and the build):", "",
+                 "| part | seconds | share |", "|---|---|---|"]
+        for k, v in sorted(pr["seconds"].items(), key=lambda kv: -kv[1]):
+            lines.append(f"| {k} | {v:.3f} | {100 * v / pr['wall_s']:.0f} % |")
+        pc = r.get("per_cell")
+        if pc:
+            lines += ["", f"Per cell (medians): nwot {pc['nwot_median_s']:.3f} s against a floor of "
+                          f"{pc['floor_median_s']:.3f} s (build + plain forward, no hooks): nwot / floor = "
+                          f"{pc['nwot_over_floor_median']:.2f}. The baseline's {pc['baseline_median_s']:.3f} s is "
+                          f"{pc['baseline_median_s'] / pc['floor_median_s']:.2f}× that floor, which bounds any "
+                          "exact scorer's speed-up over it on this machine."]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) if blocks else "(no profile saved)"
 

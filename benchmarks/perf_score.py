@@ -173,6 +173,15 @@ print("PERF " + json.dumps({{"rc": rc, "import_s": t1 - t0, "search_s": t2 - t1,
                         f"{args.search_n} cells sampled, built and scored, JSON report"}
 
 
+def _warm_worker(n: int) -> None:
+    """Ray warm-up task: import what a scoring task needs, then wait so that ``n`` of them take ``n`` workers."""
+    import nwot.scoring  # noqa: F401
+    from nwot.data import scoring_batch
+
+    scoring_batch("cifar10", batch_size=8, seed=0)
+    time.sleep(2.0)
+
+
 def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
     """Cells / second of score_space on the first ``n_cells`` NB201 cells into a fresh store."""
     from nwot.evaluators.score import ScoreConfig
@@ -189,6 +198,8 @@ def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
         ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
                  runtime_env={"env_vars": {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(args.threads)}})
         kwargs = {"num_workers": workers, "cpus_per_task": args.threads}
+        warm = ray.remote(_warm_worker).options(num_cpus=1)
+        ray.get([warm.remote(workers) for _ in range(workers)])  # worker processes up, torch + nwot imported
     try:
         with tempfile.TemporaryDirectory() as d, ScoreStore(Path(d) / "s.sqlite") as store:
             t0 = time.perf_counter()
@@ -203,37 +214,54 @@ def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
 
 
 def profile_breakdown(args, archs, images) -> dict:
-    """Self CPU seconds per op family while nwot scores a few cells (torch.profiler)."""
-    import torch
-    from torch.profiler import ProfilerActivity, profile
+    """Seconds per part of nwot's scoring of a few cells: wall-clock wrappers around every leaf module's
+    forward, around the NASWOT hook (``_KernelAccumulator.add``) and around the model build."""
+    from collections import defaultdict
 
-    from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+    import torch.nn as nn
+
+    from nwot import score as score_mod
+    from nwot.models.nb201 import Pooling, Zero
+    from nwot.score import naswot_score, torch_seed
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")
-    ev = ScoreEvaluator(sp, ScoreConfig(device=args.device), images=images)
-    ev.score(sp.decode(archs[0][1]))  # warm-up
-    families = {"convolution": ("conv",), "batch_norm": ("batch_norm",), "avg_pool": ("avg_pool", "pad"),
-                "relu": ("relu", "clamp"), "kernel: codes + int8 Gram": ("_int_mm", "gt", "mm", "aminmax"),
-                "node sums / none": ("add", "mul")}
-    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if args.device.startswith("cuda") else [])
-    t0 = time.perf_counter()
-    with profile(activities=acts) as prof:
+    totals = defaultdict(float)
+
+    def wrap(fn, label):
+        def run(*a, **k):
+            sync(args.device)
+            t0 = time.perf_counter()
+            out = fn(*a, **k)
+            sync(args.device)
+            totals[label] += time.perf_counter() - t0
+            return out
+        return run
+
+    families = ((nn.Conv2d, "convolution"), (nn.BatchNorm2d, "batch norm (batch statistics)"), (nn.ReLU, "relu"),
+                (Pooling, "avg_pool_3x3 (cells)"), (nn.AvgPool2d, "avg_pool (reduction blocks)"),
+                (Zero, "none (zero)"), (nn.Linear, "head"), (nn.AdaptiveAvgPool2d, "head"))
+    add = score_mod._KernelAccumulator.add
+    score_mod._KernelAccumulator.add = wrap(add, "NASWOT hooks: checks, codes, int8 Gram")
+    wall = 0.0
+    try:
         for _, a in archs[:args.profile_cells]:
-            ev.score(sp.decode(a))
-    wall = time.perf_counter() - t0
-    out = {k: 0.0 for k in families}
-    out["other"] = 0.0
-    for e in prof.key_averages():
-        if not e.key.startswith("aten::") or e.self_cpu_time_total <= 0:
-            continue
-        name = e.key[6:]
-        fam = next((k for k, keys in families.items() if any(name.startswith(p) or name == p for p in keys)),
-                   "other")
-        out[fam] += e.self_cpu_time_total / 1e6
-    total = sum(out.values())
-    return {"cells": args.profile_cells, "wall_s": wall, "self_cpu_s": out, "aten_total_s": total,
-            "python_and_build_s": max(wall - total, 0.0)}
+            t0 = time.perf_counter()
+            with torch_seed(args.init_seed):
+                net = sp.build(sp.decode(a), num_classes=10)
+            totals["build (seeded init)"] += time.perf_counter() - t0
+            for m in net.modules():
+                label = next((lab for cls, lab in families if isinstance(m, cls)), None)
+                if label is not None:
+                    m.forward = wrap(m.forward, label)
+            naswot_score(net, images, device=args.device)
+            sync(args.device)
+            wall += time.perf_counter() - t0
+    finally:
+        score_mod._KernelAccumulator.add = add
+    parts = dict(totals)
+    parts["rest: node sums, module calls, state save/restore, logdet"] = max(wall - sum(totals.values()), 0.0)
+    return {"cells": args.profile_cells, "wall_s": wall, "seconds": parts}
 
 
 def plot(rows, path: Path, title: str) -> None:
@@ -279,6 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", default=None, help="result name suffix (default: the device type)")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="results folder")
     p.add_argument("--report", action="store_true", help="only regenerate PERFORMANCE.md from saved results")
+    p.add_argument("--update", action="store_true",
+                   help="replace only the parts run (see --skip) in an existing perf_score_<tag>.json")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 
@@ -306,7 +336,12 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     images = scoring_batch("cifar10", batch_size=args.batch_size, seed=args.batch_seed).to(args.device)
     batch_load_s = time.perf_counter() - t0
-    result = {"command": command, "git": git_commit(), "machine": machine(args.threads, args.device),
+    result = {}
+    if args.update and (out / f"perf_score_{tag}.json").exists():
+        result = json.loads((out / f"perf_score_{tag}.json").read_text())
+        result.setdefault("updates", []).append({"command": command, "git": git_commit(), "load_avg_start": load_start,
+                                                 "parts": sorted({"cells", "profile", "search", "space", "ray"} - skip)})
+    result = result or {"command": command, "git": git_commit(), "machine": machine(args.threads, args.device),
               "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_start)),
               "load_avg_start": load_start, "config": {k: v for k, v in vars(args).items() if k != "report"},
               "cells": cells, "batch_load_s": batch_load_s}
@@ -337,9 +372,12 @@ def main(argv=None) -> int:
     if "ray" not in skip and args.ray_cells > 0:
         result["ray"] = [space_rate(args, args.ray_cells, "ray", int(w)) for w in args.ray_workers.split(",")]
         result["ray_serial_same_cells"] = space_rate(args, args.ray_cells, "serial")
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result["load_avg_end"] = os.getloadavg()
-    result["wall_s"] = time.time() - t_start
+    if args.update and "updates" in result:
+        result["updates"][-1]["load_avg_end"] = os.getloadavg()
+    else:
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["load_avg_end"] = os.getloadavg()
+        result["wall_s"] = time.time() - t_start
     (out / f"perf_score_{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result.get(k) for k in ("per_cell", "search", "space", "ray", "peak_rss_mb")}, indent=2))
     print(f"wrote {out / f'perf_score_{tag}.json'}; report: {write_report(out)}")

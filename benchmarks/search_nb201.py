@@ -338,7 +338,8 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
             f"* machine: {meta['machine']['cpu_model']} ({meta['machine']['cpu_count']} cores), "
             f"{meta['machine']['platform']}, Python {meta['machine']['python']}",
             f"* versions: {', '.join(f'{k} {v}' for k, v in meta['versions'].items())}",
-            f"* wall time of this invocation: {meta['wall_seconds']:.0f} s; runs per row: see `runs`", ""]
+            f"* wall time of this invocation: {meta['wall_seconds']:.0f} s (runs already in the resumable run file "
+            f"were computed by earlier invocations with the same settings, checked per run)", ""]
     return "\n".join(out)
 
 
@@ -360,13 +361,14 @@ def plot(cdf, tdf, settings: Dict[str, Setting], path: Path) -> None:
         st = settings[sk]
         sub = cdf[(cdf.setting == sk) & (cdf.report_dataset == d)]
         for strat, g in sub.groupby("strategy", sort=False):
-            g = g.dropna(subset=["mean"])
+            g = g[g.runs == g.runs.max()]  # from the time every run has evaluated a cell (no survivor bias)
             c = colors.setdefault(strat, f"C{len(colors)}")
             ax.plot(g.time, g["mean"], color=c, label=label(strat), lw=1.5)
             ax.fill_between(g.time, g["mean"] - g["std"], g["mean"] + g["std"], color=c, alpha=0.15, lw=0)
             pub = PUBLISHED_NB201.get(strat, {}).get(d) if st.protocol == "nb201" else None
             if pub:
                 ax.errorbar([st.budget * 1.015], [pub[0]], yerr=[pub[1]], fmt="o", ms=3, color=c, capsize=2)
+        sub = sub[sub.runs == sub.runs.max()]
         lo = sub["mean"].dropna()
         if len(lo):
             hi = sub.loc[sub.time >= st.budget * 0.1, "mean"].dropna()
@@ -380,8 +382,8 @@ def plot(cdf, tdf, settings: Dict[str, Setting], path: Path) -> None:
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8, loc="lower right")
-    fig.suptitle("Best-so-far arch (by 12-epoch valid acc.): 200-epoch test accuracy, mean ± std over runs; "
-                 "dots = NB201 published", fontsize=10)
+    fig.suptitle("Best-so-far arch (by 12-epoch valid acc.): 200-epoch test accuracy, mean ± std over runs "
+                 "(drawn once every run has evaluated a cell); dots = NB201 published", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

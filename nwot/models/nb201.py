@@ -133,22 +133,20 @@ class FactorizedReduce(nn.Module):
 
 
 def avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
-    """``AvgPool2d(3, stride 1, pad 1, count_include_pad=False)`` by shift-and-add, bit-identical to ATen's CPU kernel.
+    """``AvgPool2d(3, stride 1, pad 1, count_include_pad=False)`` by shifted adds, bit-identical to ATen's CPU kernel.
 
-    ``y[h, w] = (0 + Σ_{di, dj in -1..1} x[h+di, w+dj]) / n(h, w)``, summed in row-major window order over
-    the zero-padded input, with ``n`` the number of in-bounds pixels. ATen's kernel sums the in-bounds
-    pixels in the same order from a float ``0`` and divides by the same count; the extra padded terms
-    add ``+0``, which leaves every partial sum unchanged (a sum started at ``+0`` is never ``-0``).
-    Nine vectorised passes instead of a scalar loop per output: ~4x faster on CPU
-    (``tests/test_perf_exact.py`` checks equality with ``F.avg_pool2d``).
+    ``y[h, w] = (0 + Σ x[h + di, w + dj]) / n(h, w)``: the in-bounds pixels of the 3x3 window summed in
+    row-major window order starting from ``+0``, divided by their number ``n`` -- the operations of
+    ATen's kernel in the same order (so the same float32 result), done as nine vectorised adds of
+    shifted sub-rectangles instead of a scalar loop per output: ~4x faster on CPU
+    (``tests/test_score_fast.py`` checks equality with ``F.avg_pool2d`` bit for bit).
     """
     H, W = x.shape[-2], x.shape[-1]
-    p = F.pad(x, (1, 1, 1, 1))
-    y = p[..., 0:H, 0:W] + 0.0
-    for di in range(3):
-        for dj in range(3):
-            if di or dj:
-                y += p[..., di:di + H, dj:dj + W]
+    y = torch.zeros_like(x)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            y[..., max(0, -di):H - max(0, di), max(0, -dj):W - max(0, dj)] += \
+                x[..., max(0, di):H - max(0, -di), max(0, dj):W - max(0, -dj)]
     rows = torch.full((H, 1), 3.0, dtype=x.dtype, device=x.device)
     cols = torch.full((1, W), 3.0, dtype=x.dtype, device=x.device)
     rows[0] -= 1

@@ -11,7 +11,7 @@ Protocols (budgets in simulated seconds):
 from __future__ import annotations
 
 import random
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
@@ -64,10 +64,12 @@ def make_scorer(space: SearchSpace, benchmark, scores, *, dataset: str, seed: in
 
 
 def _config(obj) -> Dict[str, Any]:
+    """What an evaluator records about itself: its ``config()``, else its frozen ``cfg`` dataclass."""
     cfg = getattr(obj, "config", None)
     if callable(cfg):
         return cfg()
-    if cfg is not None:
+    cfg = getattr(obj, "cfg", None)
+    if cfg is not None and is_dataclass(cfg):
         return {"evaluator": type(obj).__name__, **asdict(cfg)}
     return {"evaluator": type(obj).__name__}
 
