@@ -51,7 +51,9 @@ def cmd_search(args) -> int:
         from .search.runner import run_strategy  # strategies on the benchmark's simulated time
 
         results = run_strategy(args.strategy, space=args.space, dataset=args.dataset, budget_seconds=args.budget,
-                               evaluations=args.evaluations, runs=args.runs, seed=args.seed)
+                               evaluations=args.evaluations, runs=args.runs, seed=args.seed,
+                               benchmark=args.benchmark, scores=args.scores, signal_seed=args.signal_seed,
+                               cost=args.cost, report_datasets=args.report_datasets)
         from .api import SearchReport
 
         report = SearchReport(results)
@@ -71,10 +73,11 @@ def cmd_search(args) -> int:
     if args.csv:
         df.to_csv(sys.stdout, index=False)
         return 0
+    label = "score" if args.strategy == "naswot" else "signal"
     for _, row in df.iterrows():
         acc = row.get("test_accuracy")
         idx = row.get("index")
-        print(f"run {int(row['seed']):>4}  index {'-' if idx is None else int(idx):>5}  score {row['best_signal']:10.3f}  "
+        print(f"run {int(row['seed']):>4}  index {'-' if idx is None else int(idx):>5}  {label} {row['best_signal']:10.3f}  "
               f"test acc {'-' if acc is None else f'{acc:6.2f}'}  time {row['used_time']:7.2f}s  {row['best_arch']}")
     s = report.summary()
     if "test_accuracy_mean" in s:
@@ -111,6 +114,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="base seed (default: 0)")
     p.add_argument("--budget", type=float, default=None, help="other strategies: simulated seconds (e.g. 12000)")
     p.add_argument("--evaluations", type=int, default=None, help="other strategies: max evaluations")
+    p.add_argument("--benchmark", default=None,
+                   help="other strategies: benchmark backend for the search signal (default: embedded NB201 table)")
+    p.add_argument("--signal-seed", default="mean", choices=("mean", "random"),
+                   help="other strategies: 12-epoch valid accuracy as the seed mean (default; the only one the "
+                        "embedded table stores) or one random seed per query (official protocol; needs seeds)")
+    p.add_argument("--cost", default="benchmark", choices=("benchmark", "scaled"),
+                   help="other strategies: stored simulated cost (default), or 'scaled' = cifar10-valid cost x "
+                        "train-set size ratio for CIFAR-100 / ImageNet16-120 on the embedded table (labelled)")
+    p.add_argument("--scores", default=None,
+                   help="area/naswot: stored full-space score CSV (index,score,seconds) instead of live scoring")
+    p.add_argument("--report-datasets", nargs="+", default=None,
+                   help="other strategies: datasets whose 200-epoch test accuracy is reported (default: --dataset)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary)")

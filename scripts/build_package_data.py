@@ -100,7 +100,7 @@ SOURCES: Tuple[Source, ...] = (
     Source("nb201/robot/robot_nb201.csv.xz", "arch_str", "index",
            (("cifar10-valid/cost@12", "hp12_cifar10valid_cost_s"),),
            "hzf1174/RoBoT `data/nb2_cf10_hp12_info.p` (commit 1202f032a841735a2a45d41942372f1e95aa0cf1), converted to CSV; "
-           "12-epoch train-all time + valid time of cifar10-valid (NB201's simulated query cost)",
+           "12-epoch train-all-time of cifar10-valid in seconds (NB201's query cost minus its valid-per-time, 2.4-4.2 s, which the source does not store)",
            "Apache-2.0"),
     Source("nb201/naswot_authors/arch_score_acc.csv.xz", "cellstr", "arch",
            (("params", "params"),),

@@ -27,7 +27,6 @@ from typing import Callable, Dict, List, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ..errors import NwotError
 from ..spaces.nb201 import EDGES, NUM_NODES, ArchLike, to_arch
