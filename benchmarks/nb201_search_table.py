@@ -51,7 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def live_timing(n: int, runs: int) -> dict:
     """Wall seconds of real NASWOT runs (sample N cells, build and score each on one CPU batch)."""
-    from nwot.api import search  # `nwot.search` is shadowed by the nwot.search package once that is imported
+    from nwot.api import naswot_search as search
 
     t0 = time.perf_counter()
     rep = search(n=n, runs=runs, seed=0, device="cpu")

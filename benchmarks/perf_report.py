@@ -112,8 +112,11 @@ def profile_table(results: List[dict]) -> str:
 
 
 PROSE_OPTIMISED = """\
-What nwot does per cell, and what was removed (`nwot/score.py`, `nwot/models/nb201.py`); every change
-is exact, and `tests/test_score_fast.py` compares each with the unoptimised computation:
+What nwot does per cell, and what was removed (`nwot/score.py`, `nwot/models/nb201.py`,
+`nwot/allocator.py`). Every change is exact: `tests/test_score_fast.py` compares each with the
+unoptimised computation, and two cells at batch 128 with the scores saved by the scorer before these
+changes (bit-identical floats; a one-off check of 40 further cells of that earlier run, 31 of them
+with `avg_pool_3x3` edges, also found no difference):
 
 1. **One int8 matrix product per ReLU call.** With `G = c cᵀ` of the 0/1 codes, a layer's agreements
    are `U − r_i − r_j + 2 G_ij` (`r = diag G`), so `K_H = N_A − R_i − R_j + 2 S` with `S = Σ G`:
@@ -124,16 +127,26 @@ is exact, and `tests/test_score_fast.py` compares each with the unoptimised comp
 2. **Cheap NaN/inf checks, read once.** `torch.isfinite(t).all()` (five passes) per hook became one
    `aminmax` (~30× cheaper); the flags are read after the forward pass in a single host sync, so a
    CUDA forward is never stalled per layer.
-3. **Shift-and-add `avg_pool_3x3`.** ATen's CPU `AvgPool2d(3, 1, 1, count_include_pad=False)` is a
-   scalar loop per output (22 % of an NB201 forward); nine vectorised adds of the zero-padded input
-   in the same window order from `+0`, then the same division, give the same bits ~4× faster
-   (used on CPU when autograd is off; training keeps ATen's kernel and backward).
-4. **Kept as they were, measured not worth it or not exact:** channels-last (changes BatchNorm's
+3. **Shifted-add `avg_pool_3x3`.** ATen's CPU `AvgPool2d(3, 1, 1, count_include_pad=False)` is a
+   scalar loop per output (~22 % of an NB201 forward with pooling edges); nine vectorised adds of
+   shifted sub-rectangles perform ATen's additions in ATen's order, then the same division, so the
+   bits are the same, ~4× faster (used on CPU when autograd is off; training keeps ATen's kernel).
+4. **No page faults for activations.** A forward allocates and frees hundreds of 0.5–8 MB tensors;
+   glibc's defaults `mmap` them afresh or trim the freed heap, so each one page-faults in again
+   (~80,000 minor faults per cell). `nwot.allocator.keep_freed_memory()` (called by the score
+   evaluator; glibc `mallopt`: mmap threshold 32 MB, trim threshold 1 GB) keeps them in the heap:
+   ~70× fewer faults and ~25 % less wall time per cell, same peak RSS, same bits. It is
+   process-wide, so the baseline in the same process benefits too (fair comparison);
+   `NWOT_KEEP_FREED_MEMORY=0` turns it off.
+5. **One torch thread per process on this 2-core machine.** With 8–11 runnable processes on 2 cores,
+   a second intra-op thread only adds OpenMP barrier spinning (numpy/OpenBLAS with 2 threads was up
+   to 10× slower per matrix product here); scale out with processes (Ray workers) instead.
+6. **Kept as they were, measured not worth it or not exact:** channels-last (changes BatchNorm's
    reduction order: not bit-identical); `torch.inference_mode` (no measurable gain; it would make
    tensors a model caches during scoring unusable for later training); skipping `none` edges and
-   dead nodes (≤ 2 % of a forward, and only equal up to the sign of zeros / NaN propagation);
-   de-duplicating ReLUs that share an input (the Gram product is now ~5 % of the time); caching
-   modules across cells (the seeded build is ~4 % of a cell).
+   dead nodes (≤ 3 % of a cell, and equal only up to the sign of zeros and NaN propagation, not by
+   construction); de-duplicating ReLUs that share an input (the Gram product is now a few % of the
+   time); caching modules across cells (the seeded build is ~2 % of a cell).
 """
 
 PROSE_GPU = """\
@@ -148,9 +161,9 @@ python -m pytest tests/test_score.py -k cuda                             # CUDA 
 The single-candidate GPU path is in place: the batch is copied to the device once per search,
 each network is built on the CPU (so its seeded init is the same on every device) and its weights
 (0.1–1.5 MB) are copied over, codes and Gram products stay on the device (float64 products, no
-TF32), NaN/inf flags are read once per cell, and only the 128 × 128 kernel comes back for slogdet. At batch 128 an NB201 forward is
-~50 small convolutions, so one candidate at a time is bound by kernel-launch and Python overhead,
-not FLOPs. The design for the ≤ 60 s whole-space target on an H100 (15,625 cells ≈ 3.8 ms each),
+TF32), NaN/inf flags are read once per cell, and only the 128 × 128 kernel comes back for slogdet.
+At batch 128 an NB201 forward is ~50 small convolutions, so one candidate at a time is bound by
+kernel-launch and Python overhead, not FLOPs. The design for the ≤ 60 s whole-space target on an H100 (15,625 cells ≈ 3.8 ms each),
 not testable here:
 
 - **Several candidates per GPU**: `nwot score-space --backend ray --address auto` with

@@ -339,8 +339,9 @@ def main(argv=None) -> int:
     result = {}
     if args.update and (out / f"perf_score_{tag}.json").exists():
         result = json.loads((out / f"perf_score_{tag}.json").read_text())
+        parts = sorted({"cells", "profile", "search", "space", "ray"} - skip)
         result.setdefault("updates", []).append({"command": command, "git": git_commit(), "load_avg_start": load_start,
-                                                 "parts": sorted({"cells", "profile", "search", "space", "ray"} - skip)})
+                                                 "parts": parts})
     result = result or {"command": command, "git": git_commit(), "machine": machine(args.threads, args.device),
               "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_start)),
               "load_avg_start": load_start, "config": {k: v for k, v in vars(args).items() if k != "report"},

@@ -5,8 +5,10 @@ arXiv:2006.04647), search spaces with model builders, benchmark adapters and sea
 
 Public API (imported lazily, so ``import nwot`` is cheap)::
 
-    nwot.score(arch, ...)            -> ScoreResult         one NASWOT score
-    nwot.search(n=100, runs=10, ...) -> SearchReport        NASWOT search
+    nwot.score_arch(arch, ...)              -> ScoreResult    one NASWOT score
+    nwot.naswot_search(n=100, runs=10, ...) -> SearchReport   NASWOT search
+
+(``nwot.score`` and ``nwot.search`` are the scorer module and the strategies package.)
     nwot.naswot_score(model, images) -> float               the score of any nn.Module
     nwot.get_space(name), nwot.list_spaces()                search spaces
     nwot.get_benchmark(name, ...)                           benchmark adapters
@@ -22,8 +24,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "score": "nwot.api",
-    "search": "nwot.api",
+    "score_arch": "nwot.api",
+    "naswot_search": "nwot.api",
     "ScoreResult": "nwot.api",
     "SearchReport": "nwot.api",
     "naswot_score": "nwot.score",

@@ -1,8 +1,8 @@
 """The Python API that the CLI wraps: score one architecture, run NASWOT search.
 
 >>> import nwot
->>> r = nwot.score(6111)                  # NB201 index, arch string or op vector
->>> rep = nwot.search(n=100, runs=5)      # NASWOT search on NB201 CIFAR-10 (embedded data)
+>>> r = nwot.score_arch(6111)                # NB201 index, arch string or op vector
+>>> rep = nwot.naswot_search(n=100, runs=5)    # NASWOT search on NB201 CIFAR-10 (embedded data)
 >>> rep.to_frame()
 """
 from __future__ import annotations
@@ -61,7 +61,7 @@ def nb201_test_accuracy(index: int, dataset: str) -> Optional[float]:
     return None if col is None else float(load_nb201_table()[col].iat[index])
 
 
-def score(arch: Any, *, space: str = "nb201", dataset: str = "cifar10", batch_size: int = 128, seed: int = 0,
+def score_arch(arch: Any, *, space: str = "nb201", dataset: str = "cifar10", batch_size: int = 128, seed: int = 0,
           init_seed: Optional[int] = None, compat: str = "clean", device: Optional[str] = None,
           data_dir=None) -> ScoreResult:
     """NASWOT score of one untrained network (Mellor et al., ICML 2021, §3).
@@ -112,7 +112,7 @@ class SearchReport:
         return out
 
 
-def search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 100, runs: int = 1, seed: int = 0,
+def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 100, runs: int = 1, seed: int = 0,
            batch_size: int = 128, compat: str = "clean", device: Optional[str] = None, data_dir=None,
            progress=None) -> SearchReport:
     """NASWOT search (Mellor et al. §4, Table 2): per run, sample ``n`` cells uniformly with replacement,

@@ -27,9 +27,9 @@ def _add_scoring_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_score(args) -> int:
-    from .api import score
+    from .api import score_arch
 
-    r = score(args.arch, space=args.space, dataset=args.dataset, batch_size=args.batch_size, seed=args.seed,
+    r = score_arch(args.arch, space=args.space, dataset=args.dataset, batch_size=args.batch_size, seed=args.seed,
               init_seed=args.init_seed, compat=args.compat, device=args.device, data_dir=args.data_dir)
     if args.json:
         print(json.dumps(asdict(r), indent=2))
@@ -58,11 +58,11 @@ def cmd_search(args) -> int:
 
         report = SearchReport(results)
     else:
-        from .api import search
+        from .api import naswot_search
 
         bar = tqdm(total=args.n * args.runs, desc="scoring", unit="cell", disable=args.quiet or None,
                    file=sys.stderr)
-        report = search(space=args.space, dataset=args.dataset, n=args.n, runs=args.runs, seed=args.seed,
+        report = naswot_search(space=args.space, dataset=args.dataset, n=args.n, runs=args.runs, seed=args.seed,
                         batch_size=args.batch_size, compat=args.compat, device=args.device, data_dir=args.data_dir,
                         progress=lambda row: bar.update(1))
         bar.close()

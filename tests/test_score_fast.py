@@ -139,3 +139,30 @@ def test_pooling_uses_aten_when_autograd_records(cifar16):
     with torch.no_grad():
         assert_bitwise_equal(pool(x), y.detach())
     assert_bitwise_equal(Pooling(3, 3, 2)(cifar16), F.avg_pool2d(cifar16, 3, 2, 1, count_include_pad=False))
+
+
+# ------------------------------------------------------------------------------------------------
+# All speed-ups together, at the paper's batch of 128, against scores saved before them.
+# ------------------------------------------------------------------------------------------------
+
+SAVED = "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"  # exported 2026-11-26 07:08 UTC by
+# benchmarks/score_nb201.py running the scorer before the int8 Gram products, the deferred checks,
+# the shift-and-add pooling and the allocator tuning (float32 ±1 products, ATen pooling)
+
+
+def test_scores_equal_those_saved_before_the_speedups():
+    from pathlib import Path
+
+    import pandas as pd
+
+    from nwot.allocator import keep_freed_memory
+    from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+    from nwot.spaces.base import get_space
+
+    saved = pd.read_csv(Path(__file__).resolve().parent.parent / SAVED).set_index("index")
+    sp = get_space("nb201")
+    ev = ScoreEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
+    assert keep_freed_memory()  # Linux + glibc here: the tuning is active in this process
+    for index in (213, 229):  # avg_pool, none, skip and conv edges; 229: two none edges into node 3
+        arch = saved.at[index, "arch"]
+        assert ev.score(sp.decode(arch)) == saved.at[index, "score"]  # bit-identical float
