@@ -6,9 +6,9 @@ accuracy among the N drawn cells) and a random pick, and the paper's numbers. Ac
 ``cifar10/ori-test@200`` (NB201's CIFAR-10 test accuracy, seed mean). When the full space is not scored
 yet, cells are drawn from the stored ones only and the output says so.
 
-The real cost of a run is measured separately by scoring from scratch with ``nwot.search`` (N = 10 and
-100, a few runs; ``--live-runs 0 0`` skips it, ``--keep-live`` reuses the saved timing). Writes
-``nb201_search_table.{json,md}`` and ``nb201_search_vs_n.png`` to ``--out``.
+The real cost of a run is measured separately by scoring from scratch with ``nwot.naswot_search``
+(N = 10 and 100, a few runs; ``--live-runs 0 0`` skips it, ``--keep-live`` reuses the saved timing).
+Writes ``nb201_search_table.{json,md}`` and ``nb201_search_vs_n.png`` to ``--out``.
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def markdown(res: dict) -> str:
                      f"{'–' if p is None else f'{p[0]:.2f} ± {p[1]:.2f}'} | {r['oracle_mean']:.2f} ± "
                      f"{r['oracle_std']:.2f} | {r['random_mean']:.2f} ± {r['random_std']:.2f} |")
     if res.get("live"):
-        lines += ["", "Real cost of a run (scoring from scratch with `nwot.search`, CPU, 1 thread, shared machine):", "",
+        lines += ["", "Real cost of a run (scoring from scratch with `nwot.naswot_search`, CPU, 1 thread, shared machine):", "",
                   "| N | runs | wall s / run | scoring s / run |", "|---|---|---|---|"]
         for x in res["live"]:
             lines.append(f"| {x['n']} | {x['runs']} | {x['wall_seconds_per_run']:.1f} | "

@@ -163,18 +163,24 @@ each network is built on the CPU (so its seeded init is the same on every device
 (0.1–1.5 MB) are copied over, codes and Gram products stay on the device (float64 products, no
 TF32), NaN/inf flags are read once per cell, and only the 128 × 128 kernel comes back for slogdet.
 At batch 128 an NB201 forward is ~50 small convolutions, so one candidate at a time is bound by
-kernel-launch and Python overhead, not FLOPs. The design for the ≤ 60 s whole-space target on an H100 (15,625 cells ≈ 3.8 ms each),
-not testable here:
+kernel-launch and Python overhead, not FLOPs. Budget for the ≤ 60 s whole-space target on an H100
+(15,625 cells, i.e. 260 cells/s; estimates to be replaced by measurements): the seeded CPU build is
+~20–40 ms of one core per cell and the Python side of the forward with hooks ~5–10 ms, so the CPU
+work alone needs ~10 processes in parallel (the H100 machine has 16 cores); the GPU work per cell is
+a few ms of small kernels. The design, not testable here:
 
-- **Several candidates per GPU**: `nwot score-space --backend ray --address auto` with
-  `score_space_ray(..., gpus_per_task=0.125)` runs 8 single-candidate workers per GPU, each with its
-  own CUDA stream/context, which hides launch latency (this needs no new code).
-- **Candidates batched in one forward** (next step): cells that share an op at a position are
-  stacked along the channel axis as grouped convolutions (`groups = n_candidates`), so one launch
-  serves many candidates; BatchNorm over the stacked channels keeps per-candidate statistics, and a
-  hook splits each ReLU output by candidate before its Gram product. Per-candidate weights must be
-  created with the candidate's own seeded init (build each net, then copy weights into the stacked
-  convs) so scores stay identical to the one-at-a-time path; a test would compare the two exactly.
+- **Several candidate processes per GPU**: `nwot score-space --backend ray --address auto` with
+  `score_space(..., backend="ray", gpus_per_task=1/12, cpus_per_task=1)` runs 12 single-candidate
+  workers sharing the GPU (no new code); with NVIDIA MPS (`nvidia-cuda-mps-control -d`) their
+  kernels run concurrently instead of time-slicing, which hides launch latency.
+- **Candidates batched in one forward** (next step, if the above falls short): cells that share an
+  op at a position are stacked along the channel axis as grouped convolutions
+  (`groups = n_candidates`), so one launch serves many candidates; BatchNorm over the stacked
+  channels keeps per-candidate statistics, and a hook splits each ReLU output by candidate before
+  its Gram product. Each candidate's weights are still created by its own seeded CPU build and
+  copied into the stacked convolutions, so scores stay identical to the one-at-a-time path (a test
+  would compare the two exactly). Grouped convolutions may pick different cuDNN algorithms than
+  single ones, so exactness against the single-candidate GPU path has to be checked, not assumed.
 - CUDA graphs (`torch.cuda.graphs`) over the fixed-shape forward of a stacked group would remove the
   remaining launch overhead.
 """

@@ -48,7 +48,10 @@ minibatch's own statistics (train mode): with default init, eval-mode BN would b
 mode puts BatchNorm layers in train mode and every other module in eval mode (no dropout noise),
 runs under ``torch.no_grad``, and afterwards restores each module's train/eval flag and every buffer
 (BN running statistics), so scoring leaves the model as it found it, apart from the device it was
-moved to. Choosing the B = 128 training images and the network's output width is the caller's job.
+moved to. On CUDA the forward's convolutions run in IEEE float32 (cuDNN's default TF32 is switched
+off for the pass) with deterministic algorithms, so GPU scores are reproducible; they can still differ
+from CPU scores wherever the two devices round an activation near zero differently. Choosing the
+B = 128 training images and the network's output width is the caller's job.
 
 **compat="reference"** reproduces the authors' released code (BayesWatch/nas-without-training,
 ``score_networks.py`` + ``scores.py``, v2), which differs from the definition above:
@@ -357,6 +360,33 @@ def _forward_hooks(modules: Sequence[Tuple[str, nn.Module]], make_hook: Callable
 
 
 @contextlib.contextmanager
+def _ieee_float32_convolutions(device: torch.device) -> Iterator[None]:
+    """On CUDA: cuDNN convolutions in IEEE float32 (no TF32) with a deterministic algorithm; restored after.
+
+    PyTorch lets cuDNN use TF32 for float32 convolutions by default (Ampere and later), which rounds
+    inputs to 10-bit mantissas and moves activations near zero across it, changing codes. Other
+    devices are left alone.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    conv = getattr(cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):  # torch >= 2.9 API
+        flag, holder, ieee = "fp32_precision", conv, "ieee"
+    else:
+        flag, holder, ieee = "allow_tf32", cudnn, False
+    saved = (getattr(holder, flag), cudnn.deterministic, cudnn.benchmark)
+    setattr(holder, flag, ieee)
+    cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        setattr(holder, flag, saved[0])
+        cudnn.deterministic, cudnn.benchmark = saved[1], saved[2]
+
+
+@contextlib.contextmanager
 def _scoring_state(model: nn.Module, compat: str) -> Iterator[None]:
     """Set the scoring train/eval modes; restore every module's flag and every buffer afterwards."""
     modes: Dict[nn.Module, bool] = {m: m.training for m in model.modules()}
@@ -459,7 +489,7 @@ def naswot_kernel(model: nn.Module, images: torch.Tensor, *, compat: str = "clea
     model.to(dev)
     x = images.detach().to(dev, copy=True)
     acc = _KernelAccumulator(x.shape[0], dev, reference=compat == "reference")
-    with _scoring_state(model, compat):
+    with _scoring_state(model, compat), _ieee_float32_convolutions(dev):
         flagged = _gradient_flags(model, x, hooked) if compat == "reference" else None
         with torch.no_grad(), _forward_hooks(hooked, lambda name: _KernelHook(acc, name, flagged)):
             model(x)

@@ -166,3 +166,21 @@ def test_scores_equal_those_saved_before_the_speedups():
     for index in (213, 229):  # avg_pool, none, skip and conv edges; 229: two none edges into node 3
         arch = saved.at[index, "arch"]
         assert ev.score(sp.decode(arch)) == saved.at[index, "score"]  # bit-identical float
+
+
+def test_cuda_scoring_switches_tf32_off_and_restores_the_flags():
+    """Runs on any machine: only cuDNN's Python-side flags are touched."""
+    cudnn = torch.backends.cudnn
+    conv = getattr(cudnn, "conv", None)
+    new_api = conv is not None and hasattr(conv, "fp32_precision")
+
+    def tf32_flag():
+        return conv.fp32_precision if new_api else cudnn.allow_tf32
+
+    before = (tf32_flag(), cudnn.deterministic, cudnn.benchmark)
+    with score_mod._ieee_float32_convolutions(torch.device("cuda")):
+        assert tf32_flag() == ("ieee" if new_api else False)
+        assert cudnn.deterministic and not cudnn.benchmark
+    assert (tf32_flag(), cudnn.deterministic, cudnn.benchmark) == before
+    with score_mod._ieee_float32_convolutions(torch.device("cpu")):
+        assert (tf32_flag(), cudnn.deterministic, cudnn.benchmark) == before
