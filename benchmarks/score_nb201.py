@@ -112,6 +112,27 @@ def export(store, key, path: Path, command: str, threads: int) -> dict:
     return meta
 
 
+def restore(store, key, path: Path) -> int:
+    """Put the rows of a committed export back into a (fresh) store, so a new checkout resumes the job
+    instead of starting over (the SQLite store itself is git-ignored). Only an export whose sidecar
+    key equals ``key`` is used; rows already stored are kept. Returns the rows added."""
+    import pandas as pd
+
+    from nwot.store import ScoreRow
+
+    side = Path(str(path) + ".json")
+    if not path.is_file() or not side.is_file():
+        return 0
+    meta = json.loads(side.read_text())
+    if meta.get("key") != {f: getattr(key, f) for f in meta.get("key", {})} or len(meta["key"]) != 6:
+        return 0
+    df = pd.read_csv(path)
+    device = (meta.get("devices") or [None])[0]
+    rows = [ScoreRow(a, float(v), float(t), int(i), device)
+            for i, a, v, t in zip(df["index"], df["arch"], df["score"], df["seconds"])]
+    return store.put(key, rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cells", default="all", help="comma list of cell sets: all, naslib725, randomN (default: all)")
@@ -149,6 +170,10 @@ def main(argv=None) -> int:
                           init_seed=args.init_seed, compat=args.compat, device="cpu")
         key = store_key("nb201", cfg)
         with ScoreStore(args.store) as store:
+            if args.export and not args.export_only:
+                added = restore(store, key, Path(args.export))
+                if added:
+                    print(f"restored {added} cells from the committed export {args.export}", flush=True)
             if not args.export_only:
                 names = nb201_arch_strings()
                 archs = [names[i] for i in cell_indices(args.cells, args.cells_seed, args.shared_data)]
