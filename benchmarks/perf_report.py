@@ -53,10 +53,14 @@ def performance_table(results: List[dict]) -> str:
     row("**speed-up vs baseline** (median of per-cell ratios)",
         lambda r: f"**{r['per_cell']['median_ratio']:.2f}×** (min {r['per_cell']['min_ratio']:.2f}×)")
     row("nwot / floor (median)", lambda r: f"{r['per_cell']['nwot_over_floor_median']:.2f}")
+    row("process CPU s / cell: baseline / nwot / floor (medians)",
+        lambda r: " / ".join(f"{r['per_cell']['cpu_s_median'][k]:.3f}" for k in ("baseline", "nwot", "floor")))
+    row("speed-up in CPU time (median of per-cell ratios)", lambda r: f"{r['per_cell']['cpu_median_ratio']:.2f}×")
     row("max relative score difference", lambda r: f"{r['per_cell']['max_rel_score_diff']:.1e}")
-    row(f"**N=100 search, end to end** (s)", lambda r: f"**{r['search']['wall_s']:.1f}**")
+    row("**NASWOT search, end to end** (s)", lambda r: f"**{r['search']['wall_s']:.1f}** (N={r['search']['n']})")
     row("… of which import / search / scoring (s)",
         lambda r: f"{r['search']['import_s']:.1f} / {r['search']['search_s']:.1f} / {r['search']['scoring_s']:.1f}")
+    row("CPU time of the search process (s)", lambda r: f"{r['search']['cpu_s']:.1f}")
     row("peak RSS of the search process (MB)", lambda r: f"{r['search']['peak_rss_mb']:.0f}")
     row("full-space scoring, serial (cells / s)",
         lambda r: f"{r['space']['cells_per_s']:.2f} ({r['space']['cells']} cells)")
@@ -78,12 +82,13 @@ def targets(results: List[dict]) -> str:
             lines.append(f"- `{tag}`: ≥ {TARGET_RATIO:.0f}× faster per score than the baseline: "
                          f"**{'met' if ok else 'not met'}** ({pc['median_ratio']:.2f}×, scores agree to "
                          f"{pc['max_rel_score_diff']:.1e} relative).")
-        if se:
+        if se and se["n"] == 100:
             ok = se["wall_s"] <= TARGET_SEARCH_S
             lines.append(f"- `{tag}`: N=100 search ≤ {TARGET_SEARCH_S:.0f} s end to end: "
                          f"**{'met' if ok else 'not met'}** ({se['wall_s']:.1f} s at load "
                          f"{r['load_avg_start'][0]:.1f} → {r['load_avg_end'][0]:.1f} on "
-                         f"{r['machine']['cpu_count']} cores).")
+                         f"{r['machine']['cpu_count']} cores; the search process used {se['cpu_s']:.1f} "
+                         "CPU seconds).")
     lines.append("- H100: whole NB201 space (15,625 cells) in ≤ 60 s: **pending** — no GPU was lent to this "
                  "session; see *GPU path* for what to run.")
     return "\n".join(lines)

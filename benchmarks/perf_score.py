@@ -81,11 +81,12 @@ def sync(device: str) -> None:
 
 
 def timed(fn, device: str):
+    """(wall seconds, process CPU seconds, result) of ``fn()``."""
     sync(device)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
     sync(device)
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
@@ -101,7 +102,7 @@ def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
         with torch.no_grad():
             net(images)
 
-    return timed(run, device)[0]
+    return timed(run, device)[:2]
 
 
 def per_cell(args, archs, images) -> list:
@@ -125,20 +126,24 @@ def per_cell(args, archs, images) -> list:
     for index, arch_str in tqdm(archs, desc="cells", unit="cell", disable=args.quiet):
         arch = sp.decode(arch_str)
         times = {k: [] for k in names}
+        cpu = {k: [] for k in names}
         scores = {}
         for rep in range(args.repeats):
             for k in names[rep % 3:] + names[:rep % 3]:  # rotate who goes first
                 if k == "floor":
-                    times[k].append(runners[k](arch))
+                    t, c = runners[k](arch)
                 else:
-                    t, s = timed(lambda: runners[k](arch), args.device)
-                    times[k].append(t)
+                    t, c, s = timed(lambda: runners[k](arch), args.device)
+                times[k].append(t)
+                cpu[k].append(c)
+                if k != "floor":
                     if scores.setdefault(k, s) != s:
                         raise RuntimeError(f"{k} score of cell {index} changed between repeats: {scores[k]} != {s}")
         b, n = scores["baseline"], scores["nwot"]
         rel = 0.0 if b == n else abs(b - n) / abs(b)
         rows.append({"index": index, "arch": arch_str, "baseline_s": statistics.median(times["baseline"]),
                      "nwot_s": statistics.median(times["nwot"]), "floor_s": statistics.median(times["floor"]),
+                     **{f"{k}_cpu_s": statistics.median(cpu[k]) for k in names},
                      "score_nwot": n, "score_baseline": b, "rel_diff": rel})
     return rows
 
@@ -147,14 +152,14 @@ def search_end_to_end(args) -> dict:
     """``nwot search -n N`` in a fresh interpreter; wall time of the whole process and its parts."""
     code = f"""
 import json, resource, sys, time
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 import torch
 torch.set_num_threads({args.threads})
 from nwot.cli import main
 t1 = time.perf_counter()
 rc = main(["search", "-n", "{args.search_n}", "--seed", "0", "--device", "{args.device}", "--quiet", "--json"])
 t2 = time.perf_counter()
-print("PERF " + json.dumps({{"rc": rc, "import_s": t1 - t0, "search_s": t2 - t1,
+print("PERF " + json.dumps({{"rc": rc, "import_s": t1 - t0, "search_s": t2 - t1, "cpu_s": time.process_time() - c0,
                             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
     t0 = time.perf_counter()
@@ -360,6 +365,8 @@ def main(argv=None) -> int:
             "median_ratio": float((df["baseline_s"] / df["nwot_s"]).median()),
             "min_ratio": float((df["baseline_s"] / df["nwot_s"]).min()),
             "nwot_over_floor_median": float((df["nwot_s"] / df["floor_s"]).median()),
+            "cpu_s_median": {k: float(df[f"{k}_cpu_s"].median()) for k in ("baseline", "nwot", "floor")},
+            "cpu_median_ratio": float((df["baseline_cpu_s"] / df["nwot_cpu_s"]).median()),
             "max_rel_score_diff": float(df["rel_diff"].max()),
             "singular_cells": int((df["score_nwot"] == float("-inf")).sum())}
         plot(rows, out / f"perf_score_{tag}.png",
