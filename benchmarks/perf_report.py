@@ -120,8 +120,8 @@ PROSE_OPTIMISED = """\
 What nwot does per cell, and what was removed (`nwot/score.py`, `nwot/models/nb201.py`,
 `nwot/allocator.py`). Every change is exact: `tests/test_score_fast.py` compares each with the
 unoptimised computation, and two cells at batch 128 with the scores saved by the scorer before these
-changes (bit-identical floats; a one-off check of 40 further cells of that earlier run, 31 of them
-with `avg_pool_3x3` edges, also found no difference):
+changes (bit-identical floats; a one-off check of 200 further cells scored by that earlier code for
+the full-space run — 158 with `avg_pool_3x3` edges, 3 with singular kernels — found no difference):
 
 1. **One int8 matrix product per ReLU call.** With `G = c cᵀ` of the 0/1 codes, a layer's agreements
    are `U − r_i − r_j + 2 G_ij` (`r = diag G`), so `K_H = N_A − R_i − R_j + 2 S` with `S = Σ G`:
@@ -129,9 +129,12 @@ with `avg_pool_3x3` edges, also found no difference):
    as int8 (no copy, int32 accumulation: exact below 2^31 units per block); on this AVX-512 VNNI CPU
    it is ~15× faster than the previous float32 ±1 product (1.6 vs 27 ms for 128 × 16,384 codes).
    On CUDA the product stays float64 (exact, never TF32).
-2. **Cheap NaN/inf checks, read once.** `torch.isfinite(t).all()` (five passes) per hook became one
-   `aminmax` (~30× cheaper); the flags are read after the forward pass in a single host sync, so a
-   CUDA forward is never stalled per layer.
+2. **Cheap codes and NaN/inf checks, read once.** `torch.isfinite(t).all()` (five passes) per hook
+   became one `amax` of the ReLU output (NaN propagates; a ReLU output cannot be −inf), ~100×
+   cheaper, and the codes `t > 0` a bool cast `t != 0` (equal on ReLU outputs, ~5× cheaper); both
+   only for `nn.ReLU` itself — subclasses and the reference mode's inputs keep `> 0` and `aminmax`.
+   The flags are read after the forward pass in a single host sync, so a CUDA forward is never
+   stalled per layer.
 3. **Shifted-add `avg_pool_3x3`.** ATen's CPU `AvgPool2d(3, 1, 1, count_include_pad=False)` is a
    scalar loop per output (~22 % of an NB201 forward with pooling edges); nine vectorised adds of
    shifted sub-rectangles perform ATen's additions in ATen's order, then the same division, so the

@@ -184,3 +184,29 @@ def test_cuda_scoring_switches_tf32_off_and_restores_the_flags():
     assert (tf32_flag(), cudnn.deterministic, cudnn.benchmark) == before
     with score_mod._ieee_float32_convolutions(torch.device("cpu")):
         assert (tf32_flag(), cudnn.deterministic, cudnn.benchmark) == before
+
+
+class ShiftedReLU(nn.ReLU):
+    """An nn.ReLU subclass whose output can be negative: its codes must stay ``output > 0``."""
+
+    def forward(self, x):
+        return super().forward(x) - 0.25
+
+
+def test_relu_subclass_codes_are_output_greater_than_zero():
+    """nn.ReLU outputs take the cheap ``!= 0`` / max-only path; a subclass must keep ``> 0`` and aminmax."""
+    with torch_seed(0):
+        model = nn.Sequential(nn.Flatten(), nn.Linear(12, 9), ShiftedReLU(), nn.Linear(9, 5), nn.ReLU(),
+                              nn.Linear(5, 1))
+    x = torch.randn((10, 3, 2, 2), generator=torch.Generator().manual_seed(1))
+    outputs = []
+    handles = [m.register_forward_hook(lambda mod, i, out: outputs.append(out.reshape(10, -1).clone()))
+               for m in (model[2], model[4])]
+    with torch.no_grad():
+        model(x)
+    for h in handles:
+        h.remove()
+    assert (outputs[0] == -0.25).any() and (outputs[0] > 0).any()  # != 0 would count the -0.25 entries
+    codes = np.concatenate([(o > 0).numpy() for o in outputs], axis=1)
+    expected = [[int(np.count_nonzero(codes[i] == codes[j])) for j in range(10)] for i in range(10)]
+    assert naswot_kernel(model, x, device="cpu").numpy().tolist() == expected
