@@ -4,7 +4,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
+
+# Before torch is imported: OpenMP threads sleep instead of spinning at barriers. On a busy 2-core
+# machine spinning made scoring 22x slower (39.6 s vs 1.8 s for 6 cells); on an idle one the cost is
+# small. Set OMP_WAIT_POLICY yourself to override.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from dataclasses import asdict
 from typing import List, Optional
 

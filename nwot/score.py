@@ -32,8 +32,9 @@ summation order (no rounding anywhere):
 * CUDA: float64 products (exact up to 2^53), so TF32, which only applies to float32, is never used.
 
 ``K_H`` is returned in float64, exact up to 2^53. Each hooked activation is checked for NaN / inf
-with one reduction (``aminmax``); the checks are read once after the forward pass, so a CUDA forward
-is never stalled by a host synchronisation per layer.
+with one reduction (``aminmax``; ``amax`` for an ``nn.ReLU``'s own output, which is ``>= 0`` unless
+NaN / inf, and whose codes are then the cheaper ``t != 0``); the checks are read once after the
+forward pass, so a CUDA forward is never stalled by a host synchronisation per layer.
 
 **Which units.** Clean mode counts every call of an ``nn.ReLU`` module (subclasses included), reading
 the code from the hook's *output*: ``ReLU(x) > 0 <=> x > 0``, so this equals the pre-activation

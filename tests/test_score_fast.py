@@ -145,7 +145,7 @@ def test_pooling_uses_aten_when_autograd_records(cifar16):
 # All speed-ups together, at the paper's batch of 128, against scores saved before them.
 # ------------------------------------------------------------------------------------------------
 
-SAVED = "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"  # exported 2026-11-26 07:08 UTC by
+SAVED = "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"  # scored 2026-11-26 07:01-08:17 by
 # benchmarks/score_nb201.py running the scorer before the int8 Gram products, the deferred checks,
 # the shift-and-add pooling and the allocator tuning (float32 ±1 products, ATen pooling)
 
