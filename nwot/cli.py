@@ -53,7 +53,16 @@ def cmd_score(args) -> int:
 def cmd_search(args) -> int:
     from tqdm import tqdm
 
-    if args.strategy != "naswot":
+    if args.evaluator == "train":
+        from .api import SearchReport
+        from .search.open_runner import run_trained_search  # real training on an open space
+
+        if args.evaluations is None:
+            raise NwotError("--evaluator train needs --evaluations (trained models per run)")
+        report = SearchReport(run_trained_search(
+            args.strategy, args.space, evaluations=args.evaluations, runs=args.runs, seed=args.seed,
+            preset=args.preset, data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir, prescreen=args.prescreen))
+    elif args.strategy != "naswot":
         from .search.runner import run_strategy  # strategies on the benchmark's simulated time
 
         results = run_strategy(args.strategy, space=args.space, dataset=args.dataset, budget_seconds=args.budget,
@@ -132,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="area/naswot: stored full-space score CSV (index,score,seconds) instead of live scoring")
     p.add_argument("--report-datasets", nargs="+", default=None,
                    help="other strategies: datasets whose 200-epoch test accuracy is reported (default: --dataset)")
+    p.add_argument("--evaluator", default="table", choices=("table", "train"),
+                   help="other strategies: benchmark lookup with simulated time (default) or real training "
+                        "(open spaces: --space pnas|blockqnn, budget = --evaluations trained models)")
+    p.add_argument("--preset", default="cpu_tiny", help="train evaluator: training preset (cpu_tiny, pnas_proxy)")
+    p.add_argument("--checkpoint-dir", default="nwot_runs/checkpoints",
+                   help="train evaluator: per-candidate checkpoints; finished candidates are not retrained")
+    p.add_argument("--prescreen", type=int, default=0,
+                   help="train evaluator: NASWOT pre-screening pool factor (0 = off)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary)")

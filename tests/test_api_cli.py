@@ -93,3 +93,8 @@ def test_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     for cmd in ("score", "search", "bench", "score-space"):
         assert cmd in out
+
+
+def test_cli_train_evaluator_needs_a_model_budget(capsys):
+    assert main(["search", "--strategy", "pnas", "--space", "pnas", "--evaluator", "train", "--quiet"]) == 2
+    assert "--evaluator train needs --evaluations" in capsys.readouterr().err
