@@ -27,7 +27,6 @@ import csv
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,8 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
+
+from nwot.provenance import git_state  # noqa: E402
 
 from nwot.adapters.nb101 import ZERO_COST_PROXIES, NASLib500  # noqa: E402
 from nwot.data import scoring_batch  # noqa: E402
@@ -108,14 +109,6 @@ def correlations(x: np.ndarray, y: np.ndarray) -> dict:
     rho = stats.spearmanr(x[ok], y[ok]).statistic
     tau = stats.kendalltau(x[ok], y[ok]).statistic
     return {"spearman": float(rho), "kendall": float(tau), "n": int(ok.sum())}
-
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def plot(path: Path, acc: np.ndarray, scores: Dict[int, np.ndarray], corr: dict) -> None:
@@ -188,7 +181,7 @@ def main(argv=None) -> int:
         "correlation_unique_cells": corr_unique,
         "timing": timing, "wall_seconds_this_run": wall,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "git_commit": git_commit(),
+        "git_commit": git_state()["commit"] or "unknown",
         "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
                     "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
                     "data_dir": os.environ.get("NWOT_DATA_DIR")},

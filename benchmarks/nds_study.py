@@ -28,7 +28,6 @@ import csv
 import json
 import platform
 import random
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,6 +36,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
+
+from nwot.provenance import git_state  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -187,14 +188,6 @@ def scatter(rows: List[dict], stats: Dict[str, Any], title: str, path: Path) -> 
     plt.close(fig)
 
 
-def _git_commit() -> Optional[str]:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def run(args: argparse.Namespace) -> Dict[str, Any]:
     """The whole study; returns the summary written to ``nds_summary.json``."""
     t0 = time.time()
@@ -230,7 +223,7 @@ def run(args: argparse.Namespace) -> Dict[str, Any]:
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else None,
         "settings": settings, "n": args.n, "sample_seed": args.sample_seed, "files": files,
         "skipped_imagenet_files": skipped, "newly_scored": n_new, "seconds": round(time.time() - t0, 2),
-        "git_commit": _git_commit(), "machine": platform.platform(), "torch": torch.__version__,
+        "git_commit": git_state()["commit"], "machine": platform.platform(), "torch": torch.__version__,
     }
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, allow_nan=True) + "\n")
     return summary

@@ -47,30 +47,7 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from perf_report import write_report  # noqa: E402
 
-
-def machine(threads: int, device: str) -> dict:
-    import platform
-
-    import numpy as np
-    import torch
-
-    cpu = platform.processor()
-    with open("/proc/cpuinfo") as f:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    out = {"cpu_model": cpu, "cpu_count": os.cpu_count(), "python": platform.python_version(),
-           "torch": torch.__version__, "numpy": np.__version__, "threads": threads, "device": device,
-           "platform": platform.platform()}
-    if device.startswith("cuda"):
-        out["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return out
-
-
-def git_commit() -> dict:
-    def git(*args):
-        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else None
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+from nwot.provenance import git_state, machine  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -345,9 +322,9 @@ def main(argv=None) -> int:
     if args.update and (out / f"perf_score_{tag}.json").exists():
         result = json.loads((out / f"perf_score_{tag}.json").read_text())
         parts = sorted({"cells", "profile", "search", "space", "ray"} - skip)
-        result.setdefault("updates", []).append({"command": command, "git": git_commit(), "load_avg_start": load_start,
+        result.setdefault("updates", []).append({"command": command, "git": git_state(), "load_avg_start": load_start,
                                                  "parts": parts})
-    result = result or {"command": command, "git": git_commit(), "machine": machine(args.threads, args.device),
+    result = result or {"command": command, "git": git_state(), "machine": machine(args.device, args.threads),
               "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_start)),
               "load_avg_start": load_start, "config": {k: v for k, v in vars(args).items() if k != "report"},
               "cells": cells, "batch_load_s": batch_load_s}

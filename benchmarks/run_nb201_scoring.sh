@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Every NASWOT score of the NB201 reproduction, in priority order; resumable (re-run to continue).
 # Usage: nohup nice -n 5 bash benchmarks/run_nb201_scoring.sh > benchmarks/results/work/scoring.log 2>&1 &
+# On a machine with several cores run one shard per core side by side (they share the WAL-mode store):
+#   for i in 0 1; do nohup nice -n 5 bash benchmarks/run_nb201_scoring.sh $i/2 > benchmarks/results/work/scoring$i.log 2>&1 & done
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-S="$PY benchmarks/score_nb201.py --threads 1 --quiet"
+SHARD=${1:-0/1}
+S="$PY benchmarks/score_nb201.py --threads 1 --quiet --shard $SHARD"
 R=benchmarks/results
 # (1) clean mode, batch 128, seeds 0: NASLib's 725 cells first (agreement study), then the whole space
 $S --cells naslib725,all --export $R/nb201_cifar10_naswot_clean_seed0.csv.xz

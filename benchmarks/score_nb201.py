@@ -21,14 +21,14 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from nwot.provenance import git_state, machine  # noqa: E402
 
 DEFAULT_STORE = REPO / "benchmarks" / "results" / "work" / "nb201_scores.sqlite"
 
@@ -61,23 +61,19 @@ def cell_indices(spec: str, cells_seed: int = 0, shared_data=None) -> list:
     return out
 
 
-def machine() -> dict:
-    cpu = platform.processor()
+def shard(indices: list, spec) -> list:
+    """The ``I/N`` shard of a cell list: positions ``I, I+N, I+2N, ...`` (``None``: the whole list)."""
+    from nwot.errors import NwotError
+
+    if spec is None:
+        return list(indices)
     try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpu_model": cpu,
-            "cpu_count": os.cpu_count()}
-
-
-def git_commit() -> dict:
-    def git(*args):
-        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else None
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+        i, n = (int(x) for x in str(spec).split("/"))
+    except ValueError:
+        raise NwotError(f"--shard must be I/N with integers 0 <= I < N, got {spec!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise NwotError(f"--shard must be I/N with integers 0 <= I < N, got {spec!r}")
+    return list(indices)[i::n]
 
 
 def export(store, key, path: Path, command: str, threads: int) -> dict:
@@ -97,7 +93,7 @@ def export(store, key, path: Path, command: str, threads: int) -> dict:
         "cells": int(len(out)),
         "complete": bool(len(out) == 15_625),
         "singular": int((out["score"] == float("-inf")).sum()),
-        "git": git_commit(),
+        "git": git_state(),
         "machine": machine(),
         "torch": torch.__version__,
         "torch_threads": threads,
@@ -143,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-seed", type=int, default=0, help="seed of the minibatch (default: 0)")
     p.add_argument("--init-seed", type=int, default=0, help="seed of the network init (default: 0)")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default: 1)")
+    p.add_argument("--shard", default=None, metavar="I/N",
+                   help="score only every N-th cell of the list, starting at I (run N processes I=0..N-1 side by side)")
     p.add_argument("--chunk-size", type=int, default=16, help="cells per committed transaction (default: 16)")
     p.add_argument("--store", default=str(DEFAULT_STORE), help=f"SQLite store (default: {DEFAULT_STORE})")
     p.add_argument("--data-dir", default=None, help="dataset folder (default: embedded CIFAR-10 sample)")
@@ -176,7 +174,8 @@ def main(argv=None) -> int:
                     print(f"restored {added} cells from the committed export {args.export}", flush=True)
             if not args.export_only:
                 names = nb201_arch_strings()
-                archs = [names[i] for i in cell_indices(args.cells, args.cells_seed, args.shared_data)]
+                idx = shard(cell_indices(args.cells, args.cells_seed, args.shared_data), args.shard)
+                archs = [names[i] for i in idx]
                 t0 = time.perf_counter()
                 res = score_space("nb201", archs, cfg, store, chunk_size=args.chunk_size, data_dir=args.data_dir,
                                   progress=not args.quiet)

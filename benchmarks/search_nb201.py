@@ -36,19 +36,19 @@ import json
 import lzma
 import math
 import os
-import platform
 import shlex
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
+
+from nwot.provenance import git_state, machine  # noqa: E402
 
 NAME = "search_nb201"
 DEFAULT_OUT = REPO / "benchmarks" / "results"
@@ -75,41 +75,35 @@ class Setting:
     budget: float  # simulated seconds
     report: Tuple[str, ...]  # datasets the chosen arch is reported on
     cost: str  # cost model of the table evaluator
+    variant: str = ""  # "" (the protocol as published), "quarter" (budget / 4) or "noise" (signal_noise > 0)
+    signal_noise: float = 0.0  # SD of the Gaussian seed-draw model on the 12-epoch signal (0 = seed mean)
 
     @property
     def key(self) -> str:
-        return f"{self.protocol}/{self.dataset}"
+        return f"{self.protocol}/{self.dataset}" + (f"/{self.variant}" if self.variant else "")
+
+    def title(self) -> str:
+        if self.protocol == "nats":
+            return f"NATS: search+report {self.dataset}"
+        extra = {"quarter": f", {self.budget:,.0f} s (quarter budget)",
+                 "noise": f", signal + N(0, {self.signal_noise:.2f}²)"}.get(self.variant, "")
+        return "NB201: search CIFAR-10" + extra
 
 
-def all_settings() -> List[Setting]:
+def all_settings(signal_noise: float = 0.0) -> List[Setting]:
+    """The four protocol settings, plus two NB201 variants: ``nb201/cifar10/quarter`` (3,000 s: AREA vs REA
+    at a quarter of the budget) and ``nb201/cifar10/noise`` (the seed-draw noise model, ``signal_noise``)."""
     from nwot.search.runner import NATS_BUDGETS, NB201_BUDGET
 
-    out = [Setting("nb201", "cifar10", NB201_BUDGET, DATASETS, "benchmark")]
+    out = [Setting("nb201", "cifar10", NB201_BUDGET, DATASETS, "benchmark"),
+           Setting("nb201", "cifar10", NB201_BUDGET / 4, DATASETS, "benchmark", "quarter"),
+           Setting("nb201", "cifar10", NB201_BUDGET, DATASETS, "benchmark", "noise", signal_noise)]
     for d in DATASETS:
         out.append(Setting("nats", d, NATS_BUDGETS[d], (d,), "benchmark" if d == "cifar10" else "scaled"))
     return out
 
 
 # --- provenance ----------------------------------------------------------------------
-def machine() -> Dict[str, Any]:
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
-    return {"node": platform.node(), "platform": platform.platform(), "python": platform.python_version(),
-            "cpu_model": cpu, "cpu_count": os.cpu_count()}
-
-
-def git_commit() -> Dict[str, Any]:
-    def git(*args):
-        r = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return r.stdout.strip() if r.returncode == 0 else None
-
-    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-
-
 def versions() -> Dict[str, str]:
     import numpy
     import pandas
@@ -160,13 +154,16 @@ def run_one(job: Dict[str, Any], bench, index_of: Dict[str, int], scorers: Dict[
         kwargs = {"evaluations": job["n"]}
     else:
         kwargs = {"budget_seconds": st.budget}
+    if job["strategy"] == "area":
+        kwargs["n_candidates"] = job["m"]
     res = run_strategy(job["strategy"], "nb201", st.dataset, runs=1, seed=job["seed"], benchmark=bench,
-                       scores=scorers.get(st.dataset), signal_seed="mean", cost=st.cost, report_datasets=st.report,
-                       **kwargs)[0]
+                       scores=scorers.get(job["score_dataset"]), signal_seed="mean", cost=st.cost,
+                       signal_noise=st.signal_noise, report_datasets=st.report, **kwargs)[0]
     tr = res.trace
     rec = {"setting": st.key, "strategy": job["label"], "run": job["run"], "seed": res.seed,
            "config_key": job["config_key"], "best_index": index_of[res.best_arch], "best_signal": res.best_signal,
            "n_evals": res.n_evals, "used_time": res.used_time, "final": res.final,
+           **({"score_dataset": job["score_dataset"]} if job["strategy"] in SCORE_STRATEGIES else {}),
            "trace": {"index": [index_of[r.arch] for r in tr], "signal": [r.signal for r in tr],
                      "cost": [r.cost for r in tr]}}
     if any(r.kind != "eval" for r in tr):
@@ -174,14 +171,21 @@ def run_one(job: Dict[str, Any], bench, index_of: Dict[str, int], scorers: Dict[
     return rec
 
 
-def job_config(st: Setting, strategy: str, n: Optional[int], scores: Dict[str, str]) -> Dict[str, Any]:
-    """What a run depends on besides its seed (a run file mixing configurations is refused)."""
+def job_config(st: Setting, strategy: str, n: Optional[int], scores: Dict[str, str],
+               score_dataset: Optional[str] = None) -> Dict[str, Any]:
+    """What a run depends on besides its seed (a run file mixing configurations is refused).
+
+    ``n``: NASWOT's N, or AREA's pool size M."""
     cfg = {"setting": st.key, "budget": st.budget, "report": list(st.report), "cost": st.cost,
            "signal_seed": "mean", "strategy": strategy, "hp": "12"}
+    if st.signal_noise:
+        cfg["signal_noise"] = st.signal_noise
     if strategy == "naswot":
         cfg["n"] = n
+    if strategy == "area" and n != 20:  # M = 20 (the paper's) keeps the key of runs made before M was an option
+        cfg["m"] = n
     if strategy in SCORE_STRATEGIES:
-        cfg["scores"] = Path(scores[st.dataset]).name
+        cfg["scores"] = Path(scores[score_dataset or st.dataset]).name
     return cfg
 
 
@@ -253,8 +257,10 @@ def table(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting]):
         st = settings[sk]
         for d in st.report:
             acc = np.array([r["final"][f"test_accuracy/{d}"] for r in recs])
-            pub = PUBLISHED_NB201.get(strat, {}).get(d) if st.protocol == "nb201" else None
-            rows.append({"protocol": st.protocol, "search_dataset": st.dataset, "budget_s": st.budget,
+            pub = PUBLISHED_NB201.get(strat, {}).get(d) if has_published(st) else None
+            rows.append({"setting": sk, "variant": st.variant, "signal_noise": st.signal_noise,
+                         "score_dataset": recs[0].get("score_dataset"),
+                         "protocol": st.protocol, "search_dataset": st.dataset, "budget_s": st.budget,
                          "report_dataset": d, "strategy": strat, "label": label(strat), "runs": len(recs),
                          "test_mean": float(acc.mean()), "test_std": float(acc.std()),
                          "evals_mean": float(np.mean([r["n_evals"] for r in recs])),
@@ -265,16 +271,33 @@ def table(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting]):
     return pd.DataFrame(rows)
 
 
+def has_published(st: Setting) -> bool:
+    """The published NB201 Table 5 rows sit beside the 12,000 s CIFAR-10 search (with or without noise)."""
+    return st.protocol == "nb201" and st.variant != "quarter"
+
+
 def strategy_rank(strategy: str) -> Tuple[int, int, str]:
-    """Table / legend order: RS, REA, REINFORCE, BO, LSE, AREA, NASWOT (by N)."""
-    base, _, n = strategy.partition("-n")
+    """Table / legend order: RS, REA, REINFORCE, BO, LSE, AREA (by M), NASWOT (by N)."""
+    if strategy.startswith("area-m"):
+        base, n = "area", strategy[6:]
+    else:
+        base, _, n = strategy.partition("-n")
     order = TABLE_STRATEGIES + SCORE_STRATEGIES
-    return (order.index(base) if base in order else len(order), int(n) if n.isdigit() else 0, strategy)
+    return (order.index(base) if base in order else len(order), int(n) if n.isdigit() else 20, strategy)
+
+
+def area_label(m: int) -> str:
+    """Run-file label of AREA with pool size M (``area`` = the paper's M = 20)."""
+    return "area" if m == 20 else f"area-m{m}"
 
 
 def label(strategy: str) -> str:
     if strategy.startswith("naswot-n"):
         return f"NASWOT (N={strategy[8:]})"
+    if strategy == "area":
+        return "AREA (M=20)"
+    if strategy.startswith("area-m"):
+        return f"AREA (M={strategy[6:]})"
     return LABELS.get(strategy, strategy)
 
 
@@ -287,10 +310,14 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
         return "" if m is None or (isinstance(m, float) and math.isnan(m)) else f"{m:.2f} ± {s:.2f}"
 
     out = [f"# Search strategies on NAS-Bench-201 under simulated time ({meta['date']})", ""]
-    nb = df[df.protocol == "nb201"]
-    if len(nb):
-        out += ["## NAS-Bench-201 protocol: search on CIFAR-10 (12-epoch x-valid of `cifar10-valid`), "
-                "12,000 simulated s; test accuracy (%) of the chosen arch, 200 epochs, seed mean", "",
+    for sk in [k for k in dict.fromkeys(df.setting) if k.startswith("nb201/")]:
+        nb = df[df.setting == sk]
+        head = {"": "12,000 simulated s",
+                "quarter": f"{nb.budget_s.iloc[0]:,.0f} simulated s (a quarter of the NB201 budget)",
+                "noise": (f"12,000 simulated s, every 12-epoch signal + Gaussian noise of SD "
+                          f"{nb.signal_noise.iloc[0]:.2f} (model of the official one-seed draw, see Notes)")}
+        out += [f"## NAS-Bench-201 protocol: search on CIFAR-10 (12-epoch x-valid of `cifar10-valid`), "
+                f"{head[nb.variant.iloc[0]]}; test accuracy (%) of the chosen arch, 200 epochs, seed mean", "",
                 "| strategy | runs | evals | CIFAR-10 | CIFAR-100 | ImageNet16-120 | published (NB201 Table 5) | "
                 "CIFAR-10 | CIFAR-100 | ImageNet16-120 |", "|---|---|---|---|---|---|---|---|---|---|"]
         for strat, g in nb.groupby("strategy", sort=False):
@@ -309,7 +336,8 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
                 "|---|" + "---|---|" * len(set(na.search_dataset))]
         for strat, g in na.groupby("strategy", sort=False):
             g = g.set_index("search_dataset")
-            cells = [f"{pm(g.loc[d, 'test_mean'], g.loc[d, 'test_std'])} ({int(g.loc[d, 'runs'])}) | "
+            cells = [f"{pm(g.loc[d, 'test_mean'], g.loc[d, 'test_std'])} ({int(g.loc[d, 'runs'])})"
+                     f"{' †' if g.loc[d, 'score_dataset'] not in (None, d) else ''} | "
                      f"{g.loc[d, 'evals_mean']:.1f}" if d in g.index else " | " for d in DATASETS
                      if d in set(na.search_dataset)]
             out.append(f"| {g.iloc[0]['label']} | " + " | ".join(cells) + " |")
@@ -330,6 +358,17 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
             "* Final arch = best by search signal over the run (REINFORCE too; NB201's first REINFORCE version "
             "reported the policy argmax). BO row = TPE (optuna) beside the published BOHB row.",
             "* LSE = Real et al. 2017 (kill the worse of two random members, mutate the better; population 10).",
+            "* AREA (NASWOT paper §4.1) = score M random cells with NASWOT, seed REA's population (10) with the top "
+            "10, continue as REA; the scoring seconds stored with each score (CPU, 1 thread, ~0.3 s a cell) count "
+            "against the budget. NASWOT (N) = score N random cells, pick the best score (no training; charged "
+            "its scoring seconds). Scores: the stored full-space CIFAR-10 scores (`--scores`).",
+            "* † = searched with the CIFAR-10 NASWOT scores: CIFAR-100 / ImageNet16-120 images are not available "
+            "here, so AREA / NASWOT on those datasets pre-score with the CIFAR-10 scores.",
+            "* Noise setting: the embedded table stores the seed mean of the 12-epoch signal; the official protocol "
+            "(NB201 Table 5) reads one randomly drawn seed per query. The noise setting adds N(0, SD²) to every "
+            "query's signal, SD = `estimate_signal_noise` on the staged NATS-TSS records (hp 12, cifar10-valid, "
+            "pooled deviation of a seed's x-valid accuracy from the seed mean) -- a model of the seed draw, "
+            "not the benchmark's per-seed results.",
             ""]
     if skipped:
         out += ["Skipped rows:", ""] + [f"* {w}" for w in skipped] + [""]
@@ -365,7 +404,7 @@ def plot(cdf, tdf, settings: Dict[str, Setting], path: Path) -> None:
             c = colors.setdefault(strat, f"C{len(colors)}")
             ax.plot(g.time, g["mean"], color=c, label=label(strat), lw=1.5)
             ax.fill_between(g.time, g["mean"] - g["std"], g["mean"] + g["std"], color=c, alpha=0.15, lw=0)
-            pub = PUBLISHED_NB201.get(strat, {}).get(d) if st.protocol == "nb201" else None
+            pub = PUBLISHED_NB201.get(strat, {}).get(d) if has_published(st) else None
             if pub:
                 ax.errorbar([st.budget * 1.015], [pub[0]], yerr=[pub[1]], fmt="o", ms=3, color=c, capsize=2)
         sub = sub[sub.runs == sub.runs.max()]
@@ -374,8 +413,7 @@ def plot(cdf, tdf, settings: Dict[str, Setting], path: Path) -> None:
             hi = sub.loc[sub.time >= st.budget * 0.1, "mean"].dropna()
             ax.set_ylim(max(hi.min() - 2.5 * sub["std"].dropna().median(), lo.min()) if len(hi) else lo.min(),
                         sub["mean"].max() + 1.5 * sub["std"].dropna().median())
-        title = (f"NB201: search CIFAR-10, report {d}" if st.protocol == "nb201" else f"NATS: search+report {d}")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(st.title() + (f", report {d}" if st.protocol == "nb201" else ""), fontsize=9)
         ax.set_xlabel("simulated time (s)")
         ax.set_ylabel("test accuracy of best-so-far (%)")
         ax.grid(alpha=0.3)
@@ -394,6 +432,38 @@ def test_accuracies(bench) -> Dict[str, np.ndarray]:
 
 
 # --- main ----------------------------------------------------------------------------
+def score_dataset(strategy: str, st: Setting, scorers: Dict[str, Any]) -> Optional[str]:
+    """Whose NASWOT scores a score-using run reads: its search dataset's, else CIFAR-10's (labelled †)."""
+    if strategy not in SCORE_STRATEGIES:
+        return None
+    for d in (st.dataset, "cifar10"):
+        if d in scorers:
+            return d
+    return None
+
+
+def signal_noise(spec: str) -> Dict[str, Any]:
+    """``--signal-noise``: a number, or ``nats`` = estimated from the staged NATS-TSS records."""
+    if spec != "nats":
+        try:
+            sd = float(spec)
+        except ValueError:
+            raise SystemExit(f"--signal-noise must be a number >= 0 or 'nats', got {spec!r}") from None
+        return {"sd": sd, "source": "--signal-noise"}
+    from nwot.adapters.nats import open_nats_tss
+    from nwot.evaluators.table import estimate_signal_noise
+    from nwot.paths import shared_data_dir
+
+    path = shared_data_dir() / "nats" / "NATS-tss-v1_0-3ffb9-simple"
+    if not path.is_dir():
+        raise SystemExit(f"--signal-noise nats needs the NATS-TSS records at {path} (set NWOT_SHARED_DATA), "
+                         f"or give the SD as a number, or leave out the nb201/cifar10/noise setting")
+    est = estimate_signal_noise(open_nats_tss(path), "cifar10")
+    est["source"] = (f"estimate_signal_noise on {est['archs']} NATS-TSS records, {est['results']} seed results of "
+                     f"{est['dataset']} hp {est['hp']}")
+    return est
+
+
 def parse_scores(items: Sequence[str]) -> Dict[str, str]:
     out = {}
     for it in items:
@@ -413,11 +483,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of run 0 (run r: seed + r)")
     p.add_argument("--strategies", default=",".join(TABLE_STRATEGIES + SCORE_STRATEGIES),
                    help="comma list (default: all; area/naswot need --scores)")
-    p.add_argument("--settings", default="nb201/cifar10,nats/cifar10,nats/cifar100,nats/ImageNet16-120",
-                   help="comma list of protocol/dataset settings (default: all four)")
+    p.add_argument("--settings", default="nb201/cifar10,nb201/cifar10/quarter,nb201/cifar10/noise,nats/cifar10,"
+                                         "nats/cifar100,nats/ImageNet16-120",
+                   help="comma list of protocol/dataset[/variant] settings (default: all six)")
     p.add_argument("--scores", action="append", default=[], metavar="[DATASET=]PATH",
                    help="stored full-space NASWOT scores (CSV index,score,seconds); bare PATH = cifar10")
-    p.add_argument("--naswot-n", default="10,100", help="NASWOT search sizes N (evaluations), comma list")
+    p.add_argument("--naswot-n", default="10,100,1000", help="NASWOT search sizes N (evaluations), comma list")
+    p.add_argument("--area-m", default="20,100,1000", help="AREA pool sizes M (cells pre-scored), comma list")
+    p.add_argument("--signal-noise", default="nats", metavar="SD|nats",
+                   help="SD of the seed-draw noise model of the nb201/cifar10/noise setting; 'nats' (default) "
+                        "estimates it from the staged NATS-TSS records ($NWOT_SHARED_DATA/nats)")
     p.add_argument("--work-dir", type=Path, default=DEFAULT_WORK, help="where the resumable run file lives")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder of the table / traces / plot")
     p.add_argument("--no-plot", action="store_true")
@@ -432,11 +507,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     torch.set_num_threads(1)
     t0 = time.time()
-    settings = {s.key: s for s in all_settings()}
+    names = [s.key for s in all_settings()]
     wanted = [s.strip() for s in args.settings.split(",") if s.strip()]
     for w in wanted:
-        if w not in settings:
-            raise SystemExit(f"unknown setting {w!r}; allowed: {', '.join(settings)}")
+        if w not in names:
+            raise SystemExit(f"unknown setting {w!r}; allowed: {', '.join(names)}")
+    noise_info = None
+    if "nb201/cifar10/noise" in wanted:
+        noise_info = signal_noise(args.signal_noise)
+        print(f"noise setting: signal SD {noise_info['sd']:.4f} ({noise_info['source']})", file=sys.stderr)
+    settings = {s.key: s for s in all_settings(noise_info["sd"] if noise_info else 0.0)}
     settings = {k: v for k, v in settings.items() if k in wanted}
     strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     for s in strategies:
@@ -453,20 +533,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     jobs = []
     for st in settings.values():
         for s in strategies:
-            if s in SCORE_STRATEGIES and st.dataset not in scorers:
-                why = (f"{label(s) if s != 'naswot' else 'NASWOT'} on {st.key}: no stored NASWOT scores for "
+            if s in SCORE_STRATEGIES and score_dataset(s, st, scorers) is None:
+                why = (f"{LABELS.get(s, 'NASWOT')} on {st.key}: no stored NASWOT scores for "
                        f"{st.dataset} ("
                        + (f"file {scores[st.dataset]} not found" if st.dataset in scores else "--scores not given")
                        + ")")
                 print("skipping " + why, file=sys.stderr)
                 skipped.append(why)
                 continue
-            for n in ([int(x) for x in args.naswot_n.split(",")] if s == "naswot" else [None]):
-                lab = f"naswot-n{n}" if s == "naswot" else s
-                ck = config_key(job_config(st, s, n, scores))
+            if s == "naswot" and st.variant:
+                continue  # NASWOT search neither uses the budget nor the 12-epoch signal
+            sizes = {"naswot": args.naswot_n, "area": args.area_m}.get(s)
+            for n in ([int(x) for x in sizes.split(",")] if sizes else [None]):
+                lab = f"naswot-n{n}" if s == "naswot" else area_label(n) if s == "area" else s
+                sd = score_dataset(s, st, scorers)
+                ck = config_key(job_config(st, s, n, scores, sd))
                 for r in range(args.runs):
-                    jobs.append({"setting": st, "strategy": s, "label": lab, "n": n, "run": r,
-                                 "seed": args.seed + r, "config_key": ck})
+                    jobs.append({"setting": st, "strategy": s, "label": lab, "n": n, "m": n, "run": r,
+                                 "seed": args.seed + r, "config_key": ck, "score_dataset": sd})
     args.work_dir.mkdir(parents=True, exist_ok=True)
     run_file = args.work_dir / f"{NAME}_runs.jsonl"
     done = {}
@@ -496,11 +580,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                                                           if sys.executable.startswith(str(REPO)) else "python",
                                                           os.path.relpath(__file__, REPO)]
                                 + list(sys.argv[1:] if argv is None else argv)),
-            "git": git_commit(), "machine": machine(), "versions": versions(),
+            "git": git_state(), "machine": machine(), "versions": versions(),
             "wall_seconds": time.time() - t0, "runs": args.runs, "seed": args.seed,
             "settings": {k: {"budget_s": v.budget, "report": list(v.report), "cost": v.cost}
                          for k, v in settings.items()},
-            "signal_seed": "mean", "scores": {d: str(p) for d, p in scores.items()}, "skipped": skipped}
+            "signal_seed": "mean", "scores": {d: str(p) for d, p in scores.items()}, "skipped": skipped,
+            "signal_noise": {k: v for k, v in noise_info.items() if k != "per_arch"} if noise_info else None}
     args.out.mkdir(parents=True, exist_ok=True)
     tdf = table(records, settings)
     tdf.to_csv(args.out / f"{NAME}.csv", index=False)

@@ -68,7 +68,8 @@ def cmd_search(args) -> int:
         results = run_strategy(args.strategy, space=args.space, dataset=args.dataset, budget_seconds=args.budget,
                                evaluations=args.evaluations, runs=args.runs, seed=args.seed,
                                benchmark=args.benchmark, scores=args.scores, signal_seed=args.signal_seed,
-                               cost=args.cost, report_datasets=args.report_datasets)
+                               cost=args.cost, signal_noise=args.signal_noise,
+                               report_datasets=args.report_datasets)
         from .api import SearchReport
 
         report = SearchReport(results)
@@ -134,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signal-seed", default="mean", choices=("mean", "random"),
                    help="other strategies: 12-epoch valid accuracy as the seed mean (default; the only one the "
                         "embedded table stores) or one random seed per query (official protocol; needs seeds)")
+    p.add_argument("--signal-noise", type=float, default=0.0, metavar="SD",
+                   help="other strategies: add Gaussian noise of this SD (accuracy points) to every 12-epoch "
+                        "signal, a model of the one-seed draw on a seed-mean table (0.87 = the SD estimated from "
+                        "the NATS records; default 0)")
     p.add_argument("--cost", default="benchmark", choices=("benchmark", "scaled"),
                    help="other strategies: stored simulated cost (default), or 'scaled' = cifar10-valid cost x "
                         "train-set size ratio for CIFAR-100 / ImageNet16-120 on the embedded table (labelled)")

@@ -172,3 +172,53 @@ def test_stored_scores_from_a_frame(bench):
     df = pd.DataFrame({"score": [3.5], "seconds": [0.25]}, index=pd.Index([0], name="index"))
     ev = StoredScoreEvaluator.for_benchmark(df, bench, NB201)
     assert ev(NB201.decode(ROW0)).signal == 3.5
+
+
+# --- signal noise (a model of the one-seed draw on a table of seed means) ---------------------
+def test_signal_noise_sd_estimated_from_the_raw_nats_records(shared_data):
+    from nwot.adapters.nats import open_nats_tss
+    from nwot.evaluators.table import estimate_signal_noise
+
+    # independent: the raw hp-12 cifar10-valid records, x-valid accuracy after the last (12th) epoch
+    ss, n = 0.0, 0
+    for idx, rec in _records(shared_data).items():
+        x = [r["eval_acc1es"][f"x-valid@{r['epochs'] - 1}"] for (ds, _s), r in rec["all_results"].items()
+             if ds == "cifar10-valid"]
+        assert len(x) == 2  # seeds 111 and 777 (MANIFEST §2)
+        m = sum(x) / 2
+        ss, n = ss + sum((v - m) ** 2 for v in x), n + 2
+    est = estimate_signal_noise(open_nats_tss(shared_data / "nats" / "NATS-tss-v1_0-3ffb9-simple"), "cifar10")
+    assert (est["archs"], est["results"], est["dataset"], est["hp"]) == (3, 6, "cifar10-valid", "12")
+    assert est["sd"] == pytest.approx(math.sqrt(ss / n), rel=1e-12)
+    assert round(est["sd"], 2) == 0.87  # index 0: 64.016 / 62.712, 11: 62.580 / 63.976, 284: 71.708 / 74.044
+
+
+def test_signal_noise_adds_one_gaussian_draw_per_query(bench):
+    cfg = TableSignalConfig("cifar10", signal_seed="mean", signal_noise=0.87)
+    ev = TableEvaluator(bench, NB201, cfg, rng=random.Random(5))
+    clean = ev_for(bench, "cifar10")
+    ref = random.Random(5)
+    a = NB201.decode(ROW0)
+    for _ in range(3):  # the same arch twice gets a fresh draw each time (like a fresh seed draw)
+        e, c = ev(a), clean(a)
+        assert e.signal == c.signal + ref.gauss(0.0, 0.87) and e.cost == c.cost
+        assert e.info["noise"] == pytest.approx(e.signal - c.signal, abs=1e-9)
+    assert ev.config()["signal_noise"] == 0.87
+    with pytest.raises(NwotError, match="needs an rng"):
+        TableEvaluator(bench, NB201, cfg)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(NwotError, match="signal_noise must be a finite number >= 0"):
+            TableSignalConfig("cifar10", signal_seed="mean", signal_noise=bad)
+
+
+def test_run_strategy_records_the_signal_noise_and_is_seeded(bench):
+    from nwot.search.runner import run_strategy
+
+    kw = dict(budget_seconds=3000, runs=2, seed=3, signal_noise=0.87)
+    a, b = run_strategy("random", **kw), run_strategy("random", **kw)
+    assert [r.best_arch for r in a] == [r.best_arch for r in b]
+    assert a[0].config["search_evaluator"]["signal_noise"] == 0.87
+    quiet = run_strategy("random", budget_seconds=3000, runs=1, seed=3)[0]
+    # the same sampled cells (the strategy's RNG is separate), signals differ by the noise only
+    assert [r.arch for r in quiet.trace][:5] == [r.arch for r in a[0].trace][:5]
+    assert any(abs(x.signal - y.signal) > 1e-6 for x, y in zip(quiet.trace, a[0].trace))

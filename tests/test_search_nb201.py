@@ -11,6 +11,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from nwot.errors import NwotError
@@ -141,3 +142,42 @@ def test_script_writes_table_traces_curves_and_resumes(tmp_path, capsys, monkeyp
     # resume: a second invocation with one more run only does the new runs
     assert mod.main([a if a != "2" else "3" for a in args]) == 0
     assert "12 runs requested, 8 already in" in capsys.readouterr().err
+
+
+def test_script_area_pool_sizes_quarter_budget_noise_and_cifar10_score_fallback(tmp_path, capsys, monkeypatch, df):
+    mod = _script(monkeypatch)
+    p = tmp_path / "scores.csv"  # stand-in scores = 200-epoch cifar10 test accuracy, 0.5 s per cell
+    p.write_text("index,score,seconds\n" + "".join(f"{i},{v!r},0.5\n" for i, v in enumerate(df["cifar10/ori-test@200"])))
+    args = ["--runs", "2", "--strategies", "rea,area,naswot", "--area-m", "20,100", "--naswot-n", "10",
+            "--settings", "nb201/cifar10/quarter,nb201/cifar10/noise,nats/cifar100", "--signal-noise", "0.5",
+            "--scores", str(p), "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "out"), "--quiet",
+            "--no-plot"]
+    assert mod.main(args) == 0
+    runs = [json.loads(line) for line in lzma.open(tmp_path / "out" / "search_nb201_traces.jsonl.xz", "rt")]
+    got = {(r["setting"], r["strategy"]) for r in runs}
+    assert got == {(s, t) for s in ("nb201/cifar10/quarter", "nb201/cifar10/noise", "nats/cifar100")
+                   for t in ("rea", "area", "area-m100")} | {("nats/cifar100", "naswot-n10")}
+    costs = df["cifar10-valid/cost@12"].to_numpy()
+    for r in runs:
+        if r["strategy"].startswith("area"):
+            m = 100 if r["strategy"] == "area-m100" else 20
+            assert r["trace"]["kind"][:m] == ["score"] * m  # M cells pre-scored, each charged 0.5 s
+            scale = 2.0 if r["setting"] == "nats/cifar100" else 1.0
+            used = 0.5 * m + sum(costs[i] * scale for i, k in zip(r["trace"]["index"], r["trace"]["kind"])
+                                 if k == "eval")
+            assert used == pytest.approx(r["used_time"], rel=1e-12)
+        if r["setting"] == "nb201/cifar10/quarter":
+            assert r["used_time"] <= 3_000
+        if r["setting"] == "nats/cifar100" and r["strategy"] != "rea":
+            assert r["score_dataset"] == "cifar10"  # CIFAR-100 images absent: the CIFAR-10 scores, labelled
+    rows = json.loads((tmp_path / "out" / "search_nb201.json").read_text())["rows"]
+    q = [r for r in rows if r["setting"] == "nb201/cifar10/quarter"]
+    assert {r["budget_s"] for r in q} == {3000.0} and all(pd.isna(r["published_mean"]) for r in q)
+    n = [r for r in rows if r["setting"] == "nb201/cifar10/noise" and r["strategy"] == "rea"]
+    assert n[0]["signal_noise"] == 0.5 and n[0]["published_mean"] is not None
+    md = (tmp_path / "out" / "search_nb201.md").read_text()
+    assert "| AREA (M=100) |" in md and "a quarter of the NB201 budget" in md and "SD 0.50" in md and " †" in md
+    # the noise changes the REA runs (the signal differs), the same seeds without noise do not
+    quiet = run_strategy("rea", "nb201", "cifar10", budget_seconds=12_000, seed=0)[0]
+    noisy = next(r for r in runs if r["setting"] == "nb201/cifar10/noise" and r["strategy"] == "rea" and r["run"] == 0)
+    assert noisy["seed"] == quiet.seed and noisy["best_signal"] != quiet.best_signal

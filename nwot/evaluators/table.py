@@ -10,6 +10,14 @@ Two choices are explicit options and are recorded in every result's config (neve
     ``"random"``: each query reads one trial, its seed drawn from the evaluator's RNG (the official
     protocol, ``is_random=True``); ``"mean"``: the mean over the benchmark's seeds. Tables of seed
     means (the embedded NB201 table) support ``"mean"`` only; asking them for ``"random"`` raises.
+``signal_noise``
+    Standard deviation (accuracy points) of Gaussian noise added to every query's signal, drawn from
+    the evaluator's RNG; 0 (default) = none. A model of the official one-seed draw for tables that store
+    seed means only: a drawn seed's result deviates from the ``k``-seed mean by ``x_j - mean``, whose
+    variance is ``sigma^2 (k-1)/k`` for a per-seed SD ``sigma``. :func:`estimate_signal_noise` estimates
+    that SD, ``sqrt(sum (x_j - mean)^2 / #results)`` pooled over the archs of a per-seed backend (the
+    staged NATS-TSS records give 0.87 points for ``cifar10-valid`` hp 12). It is a model, recorded in
+    the result config, not the benchmark's own seed results.
 ``cost``
     ``"benchmark"``: the cost the backend stores for the search dataset. ``"scaled"``: the
     ``cifar10-valid`` cost times the ratio of training-set sizes (:data:`TRAIN_IMAGES`),
@@ -36,6 +44,7 @@ ori-test (trained on 50k) / ``cifar100`` x-test / ``ImageNet16-120`` x-test.
 """
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
@@ -68,12 +77,16 @@ class TableSignalConfig:
     hp: str = "12"  # schedule of the search signal (NB201 / NATS: the 12-epoch proxy run)
     signal_seed: str = "random"  # "random" = one drawn seed's trial per query (official); "mean" = seed mean
     cost: str = "benchmark"  # "benchmark" = stored cost of the search dataset; "scaled" = cifar10-valid cost x TRAIN_IMAGES ratio
+    signal_noise: float = 0.0  # SD (accuracy points) of Gaussian noise on each query's signal (model of a seed draw)
 
     def __post_init__(self) -> None:
         check_choice("search dataset (official simulate_train_eval names; cifar10 reads cifar10-valid)",
                      self.dataset, SEARCH_DATASETS)
         check_choice("signal_seed", self.signal_seed, SIGNAL_SEEDS)
         check_choice("cost model", self.cost, COST_MODELS)
+        if not (isinstance(self.signal_noise, (int, float)) and math.isfinite(self.signal_noise)
+                and self.signal_noise >= 0):
+            raise NwotError(f"signal_noise must be a finite number >= 0 (accuracy points), got {self.signal_noise!r}")
 
     def describe(self) -> Dict[str, Any]:
         d = asdict(self)
@@ -86,8 +99,9 @@ class TableSignalConfig:
 class TableEvaluator:
     """Evaluator: ``arch -> Evaluation(valid accuracy @ hp, simulated seconds)`` from a :class:`Benchmark`.
 
-    ``rng`` draws the seeds when ``signal_seed="random"`` (give each search run its own). With
-    ``signal_seed="mean"`` every lookup is deterministic and memoised per arch.
+    ``rng`` draws the seeds when ``signal_seed="random"`` and the noise when ``signal_noise > 0`` (give
+    each search run its own). With ``signal_seed="mean"`` every lookup is memoised per arch (the noise,
+    if any, is drawn afresh for every query).
     """
 
     def __init__(self, benchmark: Benchmark, space: SearchSpace, cfg: TableSignalConfig,
@@ -98,6 +112,8 @@ class TableEvaluator:
         bspace = getattr(benchmark, "space", "")
         if bspace and bspace != space.name:
             raise NwotError(f"benchmark {benchmark.name!r} holds {bspace!r} archs, not the {space.name!r} space")
+        if cfg.signal_noise > 0 and rng is None:
+            raise NwotError("signal_noise > 0 needs an rng (random.Random) to draw the noise")
         if cfg.signal_seed == "random":
             if rng is None:
                 raise NwotError("signal_seed='random' needs an rng (random.Random) to draw the seeds")
@@ -127,21 +143,53 @@ class TableEvaluator:
     def __call__(self, arch: Arch) -> Evaluation:
         key = self.space.encode(arch)
         mean = self.cfg.signal_seed == "mean"
-        if mean and key in self._memo:
-            return self._memo[key]
-        r = self.benchmark.query(key, self.signal_dataset, self.hp, seed=None if mean else self.rng)
-        if r.valid_accuracy is None:
-            raise NwotError(f"{self.benchmark.name} has no x-valid accuracy for {self.signal_dataset} hp {self.hp} "
-                            f"(arch {key})")
-        ev = Evaluation(signal=float(r.valid_accuracy), cost=self._cost(key, r.cost),
-                        info={"index": r.index, "seed": r.seed})
-        if mean:
-            self._memo[key] = ev
+        ev = self._memo.get(key) if mean else None
+        if ev is None:
+            r = self.benchmark.query(key, self.signal_dataset, self.hp, seed=None if mean else self.rng)
+            if r.valid_accuracy is None:
+                raise NwotError(f"{self.benchmark.name} has no x-valid accuracy for {self.signal_dataset} hp "
+                                f"{self.hp} (arch {key})")
+            ev = Evaluation(signal=float(r.valid_accuracy), cost=self._cost(key, r.cost),
+                            info={"index": r.index, "seed": r.seed})
+            if mean:
+                self._memo[key] = ev
+        if self.cfg.signal_noise > 0:
+            noise = self.rng.gauss(0.0, self.cfg.signal_noise)
+            ev = Evaluation(signal=ev.signal + noise, cost=ev.cost, info={**ev.info, "noise": noise})
         return ev
 
     def config(self) -> Dict[str, Any]:
         return {"evaluator": "table", "benchmark": self.benchmark.name,
                 "benchmark_origin": getattr(self.benchmark, "origin", "").strip(" ()"), **self.cfg.describe()}
+
+
+def estimate_signal_noise(benchmark: Benchmark, dataset: str = "cifar10", hp: str = "12",
+                          indices: Optional[Sequence[int]] = None) -> Dict[str, Any]:
+    """SD of one seed's search signal around the seed mean, pooled over archs with >= 2 seeds.
+
+    ``sd = sqrt(sum_a sum_j (x_aj - mean_a)^2 / sum_a k_a)`` over the x-valid accuracies ``x_aj`` of the
+    ``k_a`` seeds of arch ``a`` (``dataset`` is the search dataset: cifar10 reads cifar10-valid). This is
+    the SD of ``x_j - mean`` for a uniformly drawn seed ``j`` -- the noise the official ``is_random=True``
+    query adds to the seed mean -- and the value to pass as ``signal_noise``. Needs a backend with
+    per-seed results (e.g. the NATS archives); archs with one seed contribute nothing.
+    """
+    ds = benchmark.check_dataset(search_dataset(dataset))
+    hp = benchmark.check_hp(hp)
+    ss, n, archs, per_arch = 0.0, 0, 0, []
+    for i in (benchmark.available_indices() if indices is None else indices):
+        seeds = benchmark.query(i, ds, hp, seed=None).seeds
+        if len(seeds) < 2:
+            continue
+        x = [benchmark.query(i, ds, hp, seed=int(j)).valid_accuracy for j in seeds]
+        m = sum(x) / len(x)
+        dev = sum((v - m) ** 2 for v in x)
+        ss, n, archs = ss + dev, n + len(x), archs + 1
+        per_arch.append({"index": int(i), "seeds": [int(j) for j in seeds], "valid_accuracy": x})
+    if n == 0:
+        raise NwotError(f"{benchmark.name} has no arch with two or more seeds for {ds} hp {hp}: the seed noise "
+                        f"cannot be estimated")
+    return {"sd": math.sqrt(ss / n), "results": n, "archs": archs, "dataset": ds, "hp": hp,
+            "benchmark": benchmark.name, "per_arch": per_arch}
 
 
 class AccuracyReport:

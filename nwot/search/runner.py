@@ -76,7 +76,7 @@ def _config(obj) -> Dict[str, Any]:
 
 def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", budget_seconds: Optional[float] = None,
                  evaluations: Optional[int] = None, runs: int = 1, seed: int = 0, benchmark=None, scores=None, *,
-                 signal_seed: str = "mean", cost: str = "benchmark", hp: str = "12",
+                 signal_seed: str = "mean", cost: str = "benchmark", hp: str = "12", signal_noise: float = 0.0,
                  report_datasets: Optional[Sequence[str]] = None, score_config: Optional[Dict[str, Any]] = None,
                  progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
     """``runs`` independent searches of ``strategy`` on ``space``; run ``r`` is seeded with ``seed + r``.
@@ -85,7 +85,8 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
       accuracy after ``hp`` epochs on ``dataset``, charged its simulated seconds) for every strategy
       but ``naswot``, whose evaluator is the NASWOT score. ``signal_seed`` ("mean" default, the only one
       the embedded table supports; "random" = the official per-query seed draw) and ``cost``
-      ("benchmark" or "scaled", see :mod:`nwot.evaluators.table`) are recorded in each result's config.
+      ("benchmark" or "scaled", see :mod:`nwot.evaluators.table`) are recorded in each result's config;
+      ``signal_noise`` adds Gaussian noise of that SD to every signal (a model of the seed draw).
     * NASWOT scores (``naswot``, and ``area``'s pre-scoring): ``scores`` = a stored score file (CSV
       ``index,score,seconds``) or ``None`` for live scoring (``score_config`` = extra
       :class:`~nwot.evaluators.score.ScoreConfig` fields).
@@ -110,7 +111,8 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
     if uses_table and bench is None:
         raise NwotError(f"strategy {strategy!r} searches on a benchmark's validation accuracy; space {space!r} has "
                         f"no default benchmark, pass benchmark=")
-    signal_cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost) if uses_table else None
+    signal_cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost,
+                                   signal_noise=signal_noise) if uses_table else None
     report = AccuracyReport(bench, sp, report_datasets or (dataset,)) if bench is not None else None
     if scores is not None and (strategy in SCORE_SEARCH or strategy in SCORE_ASSISTED):
         scores = make_scorer(sp, bench, scores, dataset=dataset, seed=seed)  # read a score file once for all runs
@@ -124,7 +126,7 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
         if strategy in SCORE_ASSISTED:
             kwargs["scorer"] = scorer
         if uses_table:
-            rng = random.Random(f"signal-seed/{s}") if signal_seed == "random" else None
+            rng = random.Random(f"signal-seed/{s}") if signal_seed == "random" or signal_noise > 0 else None
             evaluate: Evaluator = TableEvaluator(bench, sp, signal_cfg, rng=rng)
         else:
             evaluate = scorer
