@@ -66,6 +66,12 @@ PUBLISHED_NB201 = {
     "bo": {"cifar10": (93.61, 0.52), "cifar100": (70.85, 1.28), "ImageNet16-120": (44.42, 1.49)},
 }
 PUBLISHED_LABEL = {"bo": "BOHB"}  # the published row our BO row sits beside
+#: Validation accuracy (200-epoch x-valid: cifar10-valid, cifar100, ImageNet16-120) of the chosen arch,
+#: 12,000 s searched on CIFAR-10: REA from NB201 Table 5, AREA from the NASWOT paper §4.1 (50 runs).
+PUBLISHED_VALID = {
+    "rea": {"cifar10": (91.19, 0.31), "cifar100": (71.81, 1.12), "ImageNet16-120": (45.15, 0.89)},
+    "area": {"cifar10": (91.20, 0.27), "cifar100": (71.95, 0.99), "ImageNet16-120": (45.70, 1.05)},
+}
 
 
 @dataclass(frozen=True)
@@ -245,7 +251,15 @@ def curves(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting], test
     return pd.DataFrame(rows)
 
 
-def table(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting]):
+def valid_accuracies(bench) -> Dict[str, np.ndarray]:
+    """200-epoch x-valid accuracy (seed mean) of every cell: cifar10-valid / cifar100 / ImageNet16-120."""
+    from nwot.adapters.base import search_dataset
+
+    return {d: np.array([bench.query(i, search_dataset(d), bench.full_hp).valid_accuracy for i in range(len(bench))])
+            for d in DATASETS}
+
+
+def table(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting], valid: Optional[Dict[str, np.ndarray]] = None):
     import pandas as pd
 
     rows = []
@@ -257,12 +271,18 @@ def table(records: Sequence[Dict[str, Any]], settings: Dict[str, Setting]):
         st = settings[sk]
         for d in st.report:
             acc = np.array([r["final"][f"test_accuracy/{d}"] for r in recs])
+            val = None if valid is None else np.array([valid[d][r["best_index"]] for r in recs])
             pub = PUBLISHED_NB201.get(strat, {}).get(d) if has_published(st) else None
+            pv = PUBLISHED_VALID.get(strat.partition("-m")[0], {}).get(d) if (has_published(st) and st.variant == ""
+                                                                              and strat in ("rea", "area")) else None
             rows.append({"setting": sk, "variant": st.variant, "signal_noise": st.signal_noise,
                          "score_dataset": recs[0].get("score_dataset"),
                          "protocol": st.protocol, "search_dataset": st.dataset, "budget_s": st.budget,
                          "report_dataset": d, "strategy": strat, "label": label(strat), "runs": len(recs),
                          "test_mean": float(acc.mean()), "test_std": float(acc.std()),
+                         "valid_mean": None if val is None else float(val.mean()),
+                         "valid_std": None if val is None else float(val.std()),
+                         "published_valid_mean": pv[0] if pv else None, "published_valid_std": pv[1] if pv else None,
                          "evals_mean": float(np.mean([r["n_evals"] for r in recs])),
                          "used_time_mean": float(np.mean([r["used_time"] for r in recs])),
                          "cost_model": st.cost,
@@ -326,6 +346,24 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
             out.append(f"| {g.iloc[0]['label']} | {int(g.iloc[0]['runs'])} | {g.iloc[0]['evals_mean']:.1f} | "
                        + " | ".join(pm(g.loc[d, "test_mean"], g.loc[d, "test_std"]) for d in DATASETS)
                        + f" | {pub_label(g.iloc[0]['published_label'])} | " + " | ".join(pubs) + " |")
+        out.append("")
+    nbv = df[(df.protocol == "nb201") & df.valid_mean.notna()] if "valid_mean" in df else df.iloc[:0]
+    if len(nbv):
+        out += ["## Validation accuracy of the chosen arch (NB201 protocol; the NASWOT paper §4.1 reports AREA this "
+                "way): 200-epoch x-valid (`cifar10-valid`, cifar100, ImageNet16-120), seed mean", "",
+                "| setting | strategy | runs | CIFAR-10 | CIFAR-100 | ImageNet16-120 | published | CIFAR-10 | "
+                "CIFAR-100 | ImageNet16-120 |", "|---|---|---|---|---|---|---|---|---|---|"]
+        for (sk, strat), g in nbv.groupby(["setting", "strategy"], sort=False):
+            if strat not in ("rea", "random") and not strat.startswith("area"):
+                continue
+            g = g.set_index("report_dataset")
+            pub = g.published_valid_mean.notna().all()
+            src = ("NB201 Table 5" if strat == "rea" else "NASWOT paper") if pub else "-"
+            out.append(f"| {sk} | {g.iloc[0]['label']} | {int(g.iloc[0]['runs'])} | "
+                       + " | ".join(pm(g.loc[d, "valid_mean"], g.loc[d, "valid_std"]) for d in DATASETS)
+                       + f" | {src} | "
+                       + " | ".join(pm(g.loc[d, "published_valid_mean"], g.loc[d, "published_valid_std"])
+                                    if pub else "" for d in DATASETS) + " |")
         out.append("")
     na = df[df.protocol == "nats"]
     if len(na):
@@ -587,7 +625,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "signal_seed": "mean", "scores": {d: str(p) for d, p in scores.items()}, "skipped": skipped,
             "signal_noise": {k: v for k, v in noise_info.items() if k != "per_arch"} if noise_info else None}
     args.out.mkdir(parents=True, exist_ok=True)
-    tdf = table(records, settings)
+    tdf = table(records, settings, valid_accuracies(bench))
     tdf.to_csv(args.out / f"{NAME}.csv", index=False)
     test = test_accuracies(bench)
     cdf = curves(records, settings, test)

@@ -53,6 +53,9 @@ def cmd_score(args) -> int:
 def cmd_search(args) -> int:
     from tqdm import tqdm
 
+    if args.option and (args.evaluator == "train" or args.strategy == "naswot"):
+        raise NwotError("--option sets the options of the strategies on the benchmark's simulated time "
+                        "(not --strategy naswot, whose option is -n, nor --evaluator train)")
     if args.evaluator == "train":
         from .api import SearchReport
         from .search.open_runner import run_trained_search  # real training on an open space
@@ -69,7 +72,7 @@ def cmd_search(args) -> int:
                                evaluations=args.evaluations, runs=args.runs, seed=args.seed,
                                benchmark=args.benchmark, scores=args.scores, signal_seed=args.signal_seed,
                                cost=args.cost, signal_noise=args.signal_noise,
-                               report_datasets=args.report_datasets)
+                               report_datasets=args.report_datasets, **strategy_options(args.option))
         from .api import SearchReport
 
         report = SearchReport(results)
@@ -100,6 +103,22 @@ def cmd_search(args) -> int:
         print(f"{args.dataset} test accuracy over {s['runs']} run(s): "
               f"{s['test_accuracy_mean']:.2f} ± {s['test_accuracy_std']:.2f}  (mean time {s['time_mean']:.2f}s)")
     return 0
+
+
+def strategy_options(items) -> dict:
+    """``KEY=VALUE`` strings of ``--option`` -> strategy keyword arguments (values as Python literals)."""
+    import ast
+
+    out = {}
+    for it in items:
+        key, sep, val = it.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise NwotError(f"--option must be KEY=VALUE (e.g. n_candidates=100), got {it!r}")
+        try:
+            out[key.strip()] = ast.literal_eval(val)
+        except (ValueError, SyntaxError):
+            out[key.strip()] = val
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--signal-seed", default="mean", choices=("mean", "random"),
                    help="other strategies: 12-epoch valid accuracy as the seed mean (default; the only one the "
                         "embedded table stores) or one random seed per query (official protocol; needs seeds)")
+    p.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE",
+                   help="other strategies: a strategy option, repeatable (e.g. -o n_candidates=100 for AREA's pool "
+                        "M, -o population_size=20 for REA); a Python literal, else a string")
     p.add_argument("--signal-noise", type=float, default=0.0, metavar="SD",
                    help="other strategies: add Gaussian noise of this SD (accuracy points) to every 12-epoch "
                         "signal, a model of the one-seed draw on a seed-mean table (0.87 = the SD estimated from "

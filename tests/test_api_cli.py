@@ -98,3 +98,29 @@ def test_help_lists_every_command(capsys):
 def test_cli_train_evaluator_needs_a_model_budget(capsys):
     assert main(["search", "--strategy", "pnas", "--space", "pnas", "--evaluator", "train", "--quiet"]) == 2
     assert "--evaluator train needs --evaluations" in capsys.readouterr().err
+
+
+def test_cli_strategy_options_reach_the_strategy(capsys, tmp_path):
+    from nwot.search.runner import run_strategy
+
+    argv = ["search", "--strategy", "rea", "--budget", "4000", "--runs", "2", "--seed", "5", "--quiet", "--json",
+            "-o", "population_size=5", "--option", "sample_size=2", "--signal-noise", "0.3"]
+    assert main(argv) == 0
+    doc = json.loads(capsys.readouterr().out)
+    direct = run_strategy("rea", budget_seconds=4000, runs=2, seed=5, population_size=5, sample_size=2,
+                          signal_noise=0.3)
+    assert [r["best_arch"] for r in doc["runs"]] == [r.best_arch for r in direct]
+    assert [r["test_accuracy"] for r in doc["runs"]] == [r.final["test_accuracy"] for r in direct]
+    assert [r["best_signal"] for r in doc["runs"]] == [r.best_signal for r in direct]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--strategy", "rea", "--budget", "4000", "-o", "pool=3"],
+     "strategy 'rea' has no option 'pool'; its options: population_size, sample_size"),
+    (["--strategy", "rea", "--budget", "4000", "-o", "population_size"], "--option must be KEY=VALUE"),
+    (["-n", "5", "-o", "population_size=3"], "--option sets the options of the strategies"),
+    (["--strategy", "rea", "--budget", "4000", "--signal-noise", "-1"], "signal_noise must be a finite number >= 0"),
+])
+def test_cli_bad_strategy_options(capsys, argv, message):
+    assert main(["search", "--quiet", *argv]) == 2
+    assert message in capsys.readouterr().err

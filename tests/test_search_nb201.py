@@ -173,6 +173,11 @@ def test_script_area_pool_sizes_quarter_budget_noise_and_cifar10_score_fallback(
     rows = json.loads((tmp_path / "out" / "search_nb201.json").read_text())["rows"]
     q = [r for r in rows if r["setting"] == "nb201/cifar10/quarter"]
     assert {r["budget_s"] for r in q} == {3000.0} and all(pd.isna(r["published_mean"]) for r in q)
+    col = {"cifar10": "cifar10-valid/x-valid@200", "cifar100": "cifar100/x-valid@200",
+           "ImageNet16-120": "ImageNet16-120/x-valid@200"}
+    for row in rows:  # validation accuracy of the chosen cells (the NASWOT paper reports AREA this way)
+        best = [r["best_index"] for r in runs if r["setting"] == row["setting"] and r["strategy"] == row["strategy"]]
+        assert row["valid_mean"] == pytest.approx(statistics.fmean(df[col[row["report_dataset"]]].iloc[best]))
     n = [r for r in rows if r["setting"] == "nb201/cifar10/noise" and r["strategy"] == "rea"]
     assert n[0]["signal_noise"] == 0.5 and n[0]["published_mean"] is not None
     md = (tmp_path / "out" / "search_nb201.md").read_text()

@@ -19,6 +19,7 @@ do not count as evaluations of the ``Budget.evaluations`` limit.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import random
 from abc import ABC, abstractmethod
@@ -163,7 +164,22 @@ register_strategy = STRATEGIES.register
 def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: Any) -> Strategy:
     from . import _load_all  # noqa: F401
 
-    return STRATEGIES.create(name, space, rng, **kwargs)
+    cls = STRATEGIES.get(name)
+    allowed = strategy_options(name)
+    bad = sorted(set(kwargs) - set(allowed))
+    if bad and not any(p.kind is inspect.Parameter.VAR_KEYWORD
+                       for p in inspect.signature(cls.__init__).parameters.values()):
+        raise NwotError(f"strategy {name!r} has no option {', '.join(map(repr, bad))}; its options: "
+                        f"{', '.join(allowed) or '(none)'}")
+    return cls(space, rng, **kwargs)
+
+
+def strategy_options(name: str) -> List[str]:
+    """The keyword options of strategy ``name`` (its constructor's, past ``space`` and ``rng``)."""
+    from . import _load_all  # noqa: F401
+
+    params = list(inspect.signature(STRATEGIES.get(name).__init__).parameters.values())[3:]
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def list_strategies() -> List[str]:
