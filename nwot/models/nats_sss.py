@@ -18,21 +18,19 @@ the benchmark uses N = 1.
 """
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Sequence
 
-import torch
 import torch.nn as nn
 
 from ..errors import NwotError
 from ..spaces import nats_sss
-from .nb201 import InferCell, ResNetBasicblock
+from .nb201 import CellNetwork
 
 
-class ShapeTinyNetwork(nn.Module):
+class ShapeTinyNetwork(CellNetwork):
     """The SSS macro network (module docstring); ``forward`` returns the logits."""
 
     def __init__(self, channels: Sequence[int], num_classes: int = 10, cell: str = nats_sss.FIXED_CELL) -> None:
-        super().__init__()
         channels = [int(c) for c in channels]
         if len(channels) % 3 != 2 or any(c < 1 for c in channels):
             raise NwotError(f"shape network needs 3N+2 positive channel counts, got {channels!r}")
@@ -40,25 +38,10 @@ class ShapeTinyNetwork(nn.Module):
             raise NwotError(f"num_classes must be a positive int, got {num_classes!r}")
         n = len(channels) // 3
         reductions = [False] * n + [True] + [False] * n + [True] + [False] * n
+        c_in = [channels[0]] + channels[:-1]
+        layers = [("reduce" if red else "cell", a, b) for a, b, red in zip(c_in, channels, reductions)]
+        super().__init__(channels[0], layers, cell, num_classes)
         self.channels = tuple(channels)
-        self.stem = nn.Sequential(nn.Conv2d(3, channels[0], kernel_size=3, padding=1, bias=False),
-                                  nn.BatchNorm2d(channels[0]))
-        cells: List[nn.Module] = []
-        c_prev = channels[0]
-        for c, reduction in zip(channels, reductions):
-            cells.append(ResNetBasicblock(c_prev, c, 2) if reduction else InferCell(cell, c_prev, c))
-            c_prev = c
-        self.cells = nn.ModuleList(cells)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
-        self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c_prev, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.stem(x)
-        for cell in self.cells:
-            x = cell(x)
-        x = self.global_pooling(self.lastact(x))
-        return self.classifier(x.flatten(1))
 
 
 def build_nats_sss(arch: nats_sss.ArchLike, num_classes: int = 10) -> nn.Module:

@@ -23,7 +23,7 @@ of reproducing their numbers. All ReLUs are out-of-place (``inplace=False``); th
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -214,30 +214,28 @@ class InferCell(nn.Module):
         return nodes[-1]
 
 
-class TinyNetwork(nn.Module):
-    """The NB201 macro network (module docstring); ``forward`` returns the logits."""
+class CellNetwork(nn.Module):
+    """The macro skeleton shared by the NB201 topology and NATS size networks (AutoDL ``TinyNetwork`` /
+    ``DynamicShapeTinyNet``): ``Conv3x3 -> BN`` stem of ``c_stem`` channels, then ``layers`` in order --
+    ``("cell", c_in, c_out)`` = :class:`InferCell` with ``cell_ops``, ``("reduce", c_in, c_out)`` =
+    :class:`ResNetBasicblock` with stride 2 -- then ``BN -> ReLU -> global average pool -> Linear``.
 
-    def __init__(self, arch_ops: ArchLike, num_classes: int = 10, C: int = 16, N: int = 5) -> None:
+    Modules are created (and default-initialised from the torch RNG) in that order.
+    """
+
+    def __init__(self, c_stem: int, layers: Sequence[Tuple[str, int, int]], cell_ops: ArchLike,
+                 num_classes: int) -> None:
         super().__init__()
-        for name, value in (("num_classes", num_classes), ("C", C), ("N", N)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise NwotError(f"NB201 network {name} must be a positive int, got {value!r}")
-        self.arch = to_arch(arch_ops)
         self.stem = nn.Sequential(
-            nn.Conv2d(3, C, kernel_size=3, padding=1, bias=False),
-            nn.BatchNorm2d(C),
+            nn.Conv2d(3, c_stem, kernel_size=3, padding=1, bias=False),
+            nn.BatchNorm2d(c_stem),
         )
-        cells: List[nn.Module] = []
-        C_prev = C
-        for stage, width in enumerate((C, 2 * C, 4 * C)):
-            if stage > 0:
-                cells.append(ResNetBasicblock(C_prev, width, 2))
-            cells.extend(InferCell(self.arch, width, width) for _ in range(N))
-            C_prev = width
-        self.cells = nn.ModuleList(cells)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(C_prev), nn.ReLU(inplace=False))
+        self.cells = nn.ModuleList(ResNetBasicblock(a, b, 2) if kind == "reduce" else InferCell(cell_ops, a, b)
+                                   for kind, a, b in layers)
+        c_last = layers[-1][2] if layers else c_stem
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c_last), nn.ReLU(inplace=False))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(C_prev, num_classes)
+        self.classifier = nn.Linear(c_last, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
@@ -245,6 +243,23 @@ class TinyNetwork(nn.Module):
             x = cell(x)
         x = self.global_pooling(self.lastact(x))
         return self.classifier(x.flatten(1))
+
+
+class TinyNetwork(CellNetwork):
+    """The NB201 macro network (module docstring); ``forward`` returns the logits."""
+
+    def __init__(self, arch_ops: ArchLike, num_classes: int = 10, C: int = 16, N: int = 5) -> None:
+        for name, value in (("num_classes", num_classes), ("C", C), ("N", N)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise NwotError(f"NB201 network {name} must be a positive int, got {value!r}")
+        arch = to_arch(arch_ops)
+        layers: List[Tuple[str, int, int]] = []
+        for stage, width in enumerate((C, 2 * C, 4 * C)):
+            if stage > 0:
+                layers.append(("reduce", width // 2, width))
+            layers.extend(("cell", width, width) for _ in range(N))
+        super().__init__(C, layers, arch, num_classes)
+        self.arch = arch
 
 
 def build_nb201(arch: ArchLike, num_classes: int = 10, C: int = 16, N: int = 5) -> nn.Module:
