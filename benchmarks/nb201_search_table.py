@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -53,11 +54,12 @@ def live_timing(n: int, runs: int) -> dict:
     """Wall seconds of real NASWOT runs (sample N cells, build and score each on one CPU batch)."""
     from nwot.api import naswot_search as search
 
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     rep = search(n=n, runs=runs, seed=0, device="cpu")
     wall = time.perf_counter() - t0
     df = rep.to_frame()
-    return {"n": n, "runs": runs, "wall_seconds_per_run": wall / runs,
+    return {"n": n, "runs": runs, "wall_seconds_per_run": wall / runs, "load_avg_1min": [load_start, os.getloadavg()[0]],
             "scoring_seconds_per_run": float(df["used_time"].mean()),
             "test_accuracy": [float(x) for x in df["test_accuracy"]]}
 
@@ -76,10 +78,13 @@ def markdown(res: dict) -> str:
                      f"{r['oracle_std']:.2f} | {r['random_mean']:.2f} ± {r['random_std']:.2f} |")
     if res.get("live"):
         lines += ["", "Real cost of a run (scoring from scratch with `nwot.naswot_search`, CPU, 1 thread, shared machine):", "",
-                  "| N | runs | wall s / run | scoring s / run |", "|---|---|---|---|"]
+                  "| N | runs | wall s / run | scoring s / run | load average (1 min) at start / end |",
+                  "|---|---|---|---|---|"]
         for x in res["live"]:
+            load = x.get("load_avg_1min")
             lines.append(f"| {x['n']} | {x['runs']} | {x['wall_seconds_per_run']:.1f} | "
-                         f"{x['scoring_seconds_per_run']:.1f} |")
+                         f"{x['scoring_seconds_per_run']:.1f} | "
+                         f"{'–' if load is None else f'{load[0]:.1f} / {load[1]:.1f}'} |")
     return "\n".join(lines) + "\n"
 
 
