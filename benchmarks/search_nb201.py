@@ -375,7 +375,7 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
         for strat, g in na.groupby("strategy", sort=False):
             g = g.set_index("search_dataset")
             cells = [f"{pm(g.loc[d, 'test_mean'], g.loc[d, 'test_std'])} ({int(g.loc[d, 'runs'])})"
-                     f"{' †' if g.loc[d, 'score_dataset'] not in (None, d) else ''} | "
+                     f"{' †' if isinstance(g.loc[d, 'score_dataset'], str) and g.loc[d, 'score_dataset'] != d else ''} | "
                      f"{g.loc[d, 'evals_mean']:.1f}" if d in g.index else " | " for d in DATASETS
                      if d in set(na.search_dataset)]
             out.append(f"| {g.iloc[0]['label']} | " + " | ".join(cells) + " |")

@@ -20,13 +20,11 @@ def score_vs_accuracy(ax, score, accuracy, *, accuracy_label: str = "test accura
     ax.scatter(a[finite], s[finite], s=2, alpha=0.25, linewidths=0, rasterized=True)
     ax.set_xlabel(accuracy_label)
     ax.set_ylabel("NASWOT score  log|det K_H|")
-    parts = [title or "NAS-Bench-201"]
-    parts.append(f"{int(finite.sum())} cells")
+    head = [title or "NAS-Bench-201"] + ([f"Kendall τ = {tau:.3f}"] if tau is not None else [])
+    parts = [f"{int(finite.sum())} cells"]
     if (~finite).any():
         parts.append(f"{int((~finite).sum())} singular (-inf) not shown")
-    if tau is not None:
-        parts.append(f"Kendall τ = {tau:.3f}")
-    ax.set_title(", ".join(parts), fontsize=9)
+    ax.set_title(", ".join(head) + "\n" + ", ".join(parts), fontsize=9)
     return ax
 
 

@@ -182,6 +182,9 @@ def test_script_area_pool_sizes_quarter_budget_noise_and_cifar10_score_fallback(
     assert n[0]["signal_noise"] == 0.5 and n[0]["published_mean"] is not None
     md = (tmp_path / "out" / "search_nb201.md").read_text()
     assert "| AREA (M=100) |" in md and "a quarter of the NB201 budget" in md and "SD 0.50" in md and " †" in md
+    nats_rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "(2)" in ln]  # NATS table cells: "mean (runs)"
+    assert any("†" in ln for ln in nats_rows if ln.startswith("| AREA"))
+    assert not any("†" in ln for ln in nats_rows if ln.startswith("| REA |"))  # table lookups use no scores
     # the noise changes the REA runs (the signal differs), the same seeds without noise do not
     quiet = run_strategy("rea", "nb201", "cifar10", budget_seconds=12_000, seed=0)[0]
     noisy = next(r for r in runs if r["setting"] == "nb201/cifar10/noise" and r["strategy"] == "rea" and r["run"] == 0)
