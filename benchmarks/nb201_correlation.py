@@ -88,6 +88,20 @@ def correlation_section(scores: Scores, table: pd.DataFrame, dataset: str) -> di
     return out
 
 
+def singular_section(scores: Scores, table: pd.DataFrame, dataset: str) -> dict:
+    """The clean scores' singular kernels: their accuracies and tau / rho under three treatments of -inf."""
+    s = scores.get("clean")
+    if len(s) < 2:
+        return {}
+    out = {"singular": int((~np.isfinite(s.to_numpy())).sum()), "cells": int(len(s)), "by_accuracy": {}}
+    for acc in ACCURACY[dataset]:
+        a = table[acc].loc[s.index]
+        sing = a[~np.isfinite(s.to_numpy())]
+        out["by_accuracy"][acc] = {"singular_accuracy_max": float(sing.max()) if len(sing) else None,
+                                   **study.singular_treatments(s.to_numpy(), a.to_numpy())}
+    return out
+
+
 def naslib_section(scores: Scores, table: pd.DataFrame, dataset: str, shared: Path) -> dict:
     imap = study.load_naslib_index_map(shared / "nb201" / "derived" / "nb201_index_encodings.csv.xz")
     zc = study.load_naslib_zc(shared / "nb201" / "naslib" / "zc_nasbench201_subset725.json.xz", imap,
@@ -185,6 +199,19 @@ def markdown(res: dict) -> str:
         c = corr["clean_vs_reference"]
         lines += ["", f"Clean vs reference mode on their {c['n']} common cells: Kendall τ = {c['kendall_tau']:.3f}, "
                       f"Spearman ρ = {c['spearman_rho']:.3f}."]
+    sg = res.get("singular")
+    if sg and sg["singular"]:
+        lines += ["", f"## Singular kernels ({sg['singular']} of {sg['cells']} clean-mode cells)", "",
+                  "nwot scores a singular K_H as `-inf` (ranked last); the released code's slogdet returns rounding "
+                  "noise for it instead. τ / ρ under three treatments (`nwot.study.singular_treatments`; random = "
+                  "uniform over the finite scores' range, mean ± std over 20 draws):", "",
+                  "| accuracy | max accuracy of a singular cell | -inf last | excluded | random rank |",
+                  "|---|---|---|---|---|"]
+        for acc, t in sg["by_accuracy"].items():
+            lines.append(f"| `{acc}` | {t['singular_accuracy_max']:.2f} | {t['last']['kendall_tau']:.3f} / "
+                         f"{t['last']['spearman_rho']:.3f} | {t['excluded']['kendall_tau']:.3f} / "
+                         f"{t['excluded']['spearman_rho']:.3f} | {t['random']['kendall_tau']:.3f} ± "
+                         f"{t['random']['kendall_tau_std']:.3f} / {t['random']['spearman_rho']:.3f} |")
     nl = res.get("naslib")
     if nl:
         lines += ["", "## Agreement with NASLib's NASWOT (`nwot`, 725-cell zero-cost subset)", "",
@@ -267,6 +294,7 @@ def main(argv=None) -> int:
            "correlation": correlation_section(scores, table, args.dataset)}
     if args.dataset in ("cifar10", "cifar100", "ImageNet16-120"):
         res["naslib"] = naslib_section(scores, table, args.dataset, shared_data_dir(args.shared_data))
+    res["singular"] = singular_section(scores, table, args.dataset)
     res["sensitivity"] = sensitivity_section(scores, table, args.dataset)
     out = Path(args.out)
     stem = "nb201_correlation" if args.dataset == "cifar10" else f"nb201_correlation_{args.dataset}"

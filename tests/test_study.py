@@ -170,3 +170,18 @@ def test_random_cells_distinct_and_seeded():
     assert a == study.random_cells(500, seed=0) and a != study.random_cells(500, seed=1)
     with pytest.raises(NwotError):
         study.random_cells(0)
+
+
+def test_singular_treatments_by_hand():
+    from nwot.study import singular_treatments
+
+    score = [3.0, 1.0, 2.0, float("-inf")]
+    acc = [90.0, 70.0, 80.0, 10.0]
+    t = singular_treatments(score, acc, draws=50, seed=1)
+    assert t["last"]["singular"] == 1 and t["last"]["kendall_tau"] == pytest.approx(1.0)  # -inf last: concordant
+    assert t["excluded"]["n"] == 3 and t["excluded"]["kendall_tau"] == pytest.approx(1.0)
+    # random: the singular cell lands between 1 and 3 -> it is discordant with 1 or 2 of the 3 others
+    assert t["random"]["draws"] == 50 and 0.0 < t["random"]["kendall_tau"] < 1.0
+    assert t["random"]["kendall_tau"] == pytest.approx(singular_treatments(score, acc, draws=50, seed=1)["random"]["kendall_tau"])
+    none = singular_treatments([1.0, 2.0], [1.0, 2.0])
+    assert none["last"]["singular"] == 0 and none["random"]["kendall_tau"] == pytest.approx(1.0)
