@@ -53,6 +53,10 @@ def cmd_score(args) -> int:
 def cmd_search(args) -> int:
     from tqdm import tqdm
 
+    if args.strategy == "naswot" and args.evaluator != "train" and (args.budget is not None
+                                                                    or args.evaluations is not None):
+        raise NwotError("--strategy naswot scores -n N random cells (default 100); --budget / --evaluations set the "
+                        "budget of the strategies on the benchmark's simulated time")
     if args.option and (args.evaluator == "train" or args.strategy == "naswot"):
         raise NwotError("--option sets the options of the strategies on the benchmark's simulated time "
                         "(not --strategy naswot, whose option is -n, nor --evaluator train)")

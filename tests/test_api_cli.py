@@ -124,3 +124,8 @@ def test_cli_strategy_options_reach_the_strategy(capsys, tmp_path):
 def test_cli_bad_strategy_options(capsys, argv, message):
     assert main(["search", "--quiet", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_naswot_refuses_a_simulated_time_budget(capsys):
+    assert main(["search", "--strategy", "naswot", "--budget", "12000", "--quiet"]) == 2
+    assert "--strategy naswot scores -n N random cells" in capsys.readouterr().err
