@@ -397,8 +397,9 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
             "reported the policy argmax). BO row = TPE (optuna) beside the published BOHB row.",
             "* LSE = Real et al. 2017 (kill the worse of two random members, mutate the better; population 10).",
             "* AREA (NASWOT paper §4.1) = score M random cells with NASWOT, seed REA's population (10) with the top "
-            "10, continue as REA; the scoring seconds stored with each score (CPU, 1 thread, ~0.3 s a cell) count "
-            "against the budget. NASWOT (N) = score N random cells, pick the best score (no training; charged "
+            "10, continue as REA; the scoring seconds stored with each score count against the budget (CPU, 1 thread: "
+            "median 0.37 s, mean 0.69 s a cell -- part of the space was scored on a loaded machine -- so M = 1000 "
+            "costs about 690 s). NASWOT (N) = score N random cells, pick the best score (no training; charged "
             "its scoring seconds). Scores: the stored full-space CIFAR-10 scores (`--scores`).",
             "* † = searched with the CIFAR-10 NASWOT scores: CIFAR-100 / ImageNet16-120 images are not available "
             "here, so AREA / NASWOT on those datasets pre-score with the CIFAR-10 scores.",
