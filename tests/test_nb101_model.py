@@ -14,23 +14,7 @@ from nwot.spaces.nb101 import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Spec,
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 
-# The official example notebook (NASBench.ipynb, "Basic usage") queries this Inception-like cell and
-# prints trainable_parameters: 2694282 (the official TensorFlow model, stem 128).
-INCEPTION = Spec(((0, 1, 1, 1, 0, 1, 0),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 1, 0, 0),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 0, 0)), (I, C1, C3, C3, C3, M, O))
-# The first row of nasbench_only108.tfrecord (hash 00005c14...): trainable_parameters 8555530.
-FIRST_ROW = Spec(((0, 1, 0, 0, 1, 1, 0),
-                  (0, 0, 1, 0, 0, 0, 0),
-                  (0, 0, 0, 1, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 1, 0),
-                  (0, 0, 0, 0, 0, 1, 0),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 0, 0)), (I, C3, M, C3, C3, C1, O))
+from _nb101_specs import FIRST_ROW, INCEPTION  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,7 @@ from nwot.spaces.nb101 import (CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OPS, OUTPUT,
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 
-# The first row of the official nasbench_only108.tfrecord, as printed by several users of the official
-# API (e.g. NNI's NAS-Bench-101 docs: hash 00005c142e6f48ac74fdcf73e3439874, 8,555,530 parameters).
-FIRST_ROW = Spec(((0, 1, 0, 0, 1, 1, 0),
-                  (0, 0, 1, 0, 0, 0, 0),
-                  (0, 0, 0, 1, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 1, 0),
-                  (0, 0, 0, 0, 0, 1, 0),
-                  (0, 0, 0, 0, 0, 0, 1),
-                  (0, 0, 0, 0, 0, 0, 0)), (I, C3, M, C3, C3, C1, O))
-FIRST_ROW_HASH = "00005c142e6f48ac74fdcf73e3439874"
+from _nb101_specs import FIRST_ROW, FIRST_ROW_HASH  # noqa: E402
 
 
 def naslib_rows(shared_data):
