@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from nwot import study  # noqa: E402
+from nwot.provenance import command_line  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_STORE = RESULTS / "work" / "nb201_scores.sqlite"
@@ -288,9 +289,8 @@ def main(argv=None) -> int:
         print(f"nb201_correlation: {args.dataset}: {e}", file=sys.stderr)
         return 2
     table = load_nb201_table()
-    argv_str = " ".join(sys.argv[1:] if argv is None else argv)
     res = {"dataset": args.dataset, "source": args.source,
-           "command": f"python benchmarks/nb201_correlation.py {argv_str}".strip(),
+           "command": command_line(__file__, argv),
            "correlation": correlation_section(scores, table, args.dataset)}
     if args.dataset in ("cifar10", "cifar100", "ImageNet16-120"):
         res["naslib"] = naslib_section(scores, table, args.dataset, shared_data_dir(args.shared_data))

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import git_label, machine  # noqa: E402
+from nwot.provenance import command_line, git_label, machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 BUDGET = 12_000.0
@@ -153,8 +153,7 @@ def main(argv=None) -> int:
 
 def write_summary(args, argv, out: Path, variants: dict, summary: dict) -> str:
     """(Re)write the JSON / markdown summary of the variants finished so far."""
-    argv_str = " ".join(sys.argv[1:] if argv is None else argv)
-    res = {"command": f"python benchmarks/nb201_pnas_blockqnn.py {argv_str}".strip(), "commit": git_label(),
+    res = {"command": command_line(__file__, argv), "commit": git_label(),
            "machine": machine(), "budget": args.budget, "runs": args.runs, "seed": args.seed,
            "variants": variants, "summary": summary}
     (out / "nb201_pnas_blockqnn.json").write_text(json.dumps(res, indent=2) + "\n")

@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from nwot import study  # noqa: E402
+from nwot.provenance import command_line  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_STORE = RESULTS / "work" / "nb201_scores.sqlite"
@@ -109,8 +110,7 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     curve = {n: study.simulate_search(scores.to_numpy(), acc.to_numpy(), n, args.runs, rng)
              for n in sorted(set(CURVE_N) | set(TABLE_N))}
-    argv_str = " ".join(sys.argv[1:] if argv is None else argv)
-    res = {"command": f"python benchmarks/nb201_search_table.py {argv_str}".strip(), "cells": int(len(scores)),
+    res = {"command": command_line(__file__, argv), "cells": int(len(scores)),
            "complete": bool(len(scores) == 15_625), "accuracy": ACCURACY, "runs": args.runs, "seed": args.seed,
            "table": [asdict(curve[n]) for n in TABLE_N], "curve": [asdict(curve[n]) for n in sorted(curve)],
            "paper": {str(k): v for k, v in study.PAPER_SEARCH_C10.items()}}

@@ -55,7 +55,7 @@ from typing import Any, Dict
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import git_label, machine  # noqa: E402
+from nwot.provenance import command_line, git_label, machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 STRATEGIES = ("pnas", "rea", "random", "blockqnn", "random-blockqnn")
@@ -190,8 +190,7 @@ def main(argv=None) -> int:
                              for k in ("val_acc", "test_acc", "n_trained", "train_seconds", "screen_seconds",
                                        "wall_seconds", "distinct_cells")},
                           "best_cells": list(g["best_arch"])}
-    argv_str = " ".join(sys.argv[1:] if argv is None else argv)
-    res = {"command": f"python benchmarks/open_space_pnas.py {argv_str}".strip(), "commit": git_label(),
+    res = {"command": command_line(__file__, argv), "commit": git_label(),
            "machine": {**machine(), "cuda": torch.cuda.is_available()}, "preset": args.preset, "preset_config": asdict(preset), "train_config": asdict(cfg),
            "evaluations": n_evals, "seeds": args.seeds, "prescreen_factor": args.prescreen_factor,
            "data_dir": str(data_dir), "summary": summary}

@@ -47,7 +47,7 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from perf_report import write_report  # noqa: E402
 
-from nwot.provenance import git_state, machine  # noqa: E402
+from nwot.provenance import command_line, git_state, machine  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -309,7 +309,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     skip = set(filter(None, args.skip.split(",")))
     tag = args.tag or torch.device(args.device).type
-    command = " ".join(["python", "benchmarks/perf_score.py"] + (sys.argv[1:] if argv is None else list(argv)))
+    command = command_line(__file__, argv)
     load_start = os.getloadavg()
     t_start = time.time()
     names = nb201_arch_strings()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import git_state, machine  # noqa: E402
+from nwot.provenance import command_line, git_state, machine  # noqa: E402
 
 DEFAULT_STORE = REPO / "benchmarks" / "results" / "work" / "nb201_scores.sqlite"
 
@@ -162,7 +161,7 @@ def main(argv=None) -> int:
     from nwot.table import nb201_arch_strings
 
     torch.set_num_threads(args.threads)
-    command = " ".join(["python", os.path.relpath(__file__, REPO)] + (sys.argv[1:] if argv is None else list(argv)))
+    command = command_line(__file__, argv)
     try:
         cfg = ScoreConfig(dataset=args.dataset, batch_size=args.batch_size, batch_seed=args.batch_seed,
                           init_seed=args.init_seed, compat=args.compat, device="cpu")

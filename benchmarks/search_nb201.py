@@ -161,7 +161,7 @@ def run_one(job: Dict[str, Any], bench, index_of: Dict[str, int], scorers: Dict[
     else:
         kwargs = {"budget_seconds": st.budget}
     if job["strategy"] == "area":
-        kwargs["n_candidates"] = job["m"]
+        kwargs["n_candidates"] = job["n"]  # AREA's pool size M
     res = run_strategy(job["strategy"], "nb201", st.dataset, runs=1, seed=job["seed"], benchmark=bench,
                        scores=scorers.get(job["score_dataset"]), signal_seed="mean", cost=st.cost,
                        signal_noise=st.signal_noise, report_datasets=st.report, **kwargs)[0]
@@ -588,7 +588,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 sd = score_dataset(s, st, scorers)
                 ck = config_key(job_config(st, s, n, scores, sd))
                 for r in range(args.runs):
-                    jobs.append({"setting": st, "strategy": s, "label": lab, "n": n, "m": n, "run": r,
+                    jobs.append({"setting": st, "strategy": s, "label": lab, "n": n, "run": r,
                                  "seed": args.seed + r, "config_key": ck, "score_dataset": sd})
     args.work_dir.mkdir(parents=True, exist_ok=True)
     run_file = args.work_dir / f"{NAME}_runs.jsonl"
