@@ -50,7 +50,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
     from nwot.spaces.base import get_space
 
     torch.set_num_threads(args.threads)

@@ -4,7 +4,7 @@ Mellor et al., "Neural Architecture Search without Training", ICML 2021, arXiv:2
 code BayesWatch/nas-without-training (``score_networks.py``): build the network for each sample, put it
 in train mode, register a forward hook on every ReLU that turns the layer's activations into binary
 codes ``c``, copies them to numpy and adds ``c cᵀ + (1 - c)(1 - c)ᵀ`` to a running kernel, run one
-forward pass, take ``slogdet``. Nothing here is shared with ``nwot.score``.
+forward pass, take ``slogdet``. Nothing here is shared with ``nwot.proxies.naswot``.
 
 It computes nwot's *clean* score (so the two can be compared number for number), which differs from the
 released code only in which units count: every ``nn.ReLU`` call, code = output > 0, no gradient pre-pass
@@ -22,7 +22,7 @@ import torch.nn as nn
 
 def build_network(arch, init_seed: int, num_classes: int = 10) -> nn.Module:
     """NB201 network of ``arch`` with ``torch.manual_seed(init_seed)`` init; ATen's ``nn.AvgPool2d``."""
-    from nwot.models.nb201 import Pooling, build_nb201
+    from nwot.spaces.nb201.model import Pooling, build_nb201
 
     with torch.random.fork_rng():
         torch.manual_seed(init_seed)

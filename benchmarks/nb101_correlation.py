@@ -6,8 +6,8 @@ and the other zero-cost proxies come from NASLib's ``zc_nasbench101.json`` (shar
 ``val_accuracy`` = one randomly drawn 108-epoch repeat, ``params``/``flops`` of the stem-128 network.
 
 For every stem width (``--stems``; the NASWOT paper scored stem 16, the benchmark trained 128) each row
-is scored with ``nwot.score.naswot_score`` on ``nwot.data.scoring_batch("cifar10", 128, seed=0)``, the
-network built by ``nwot.models.nb101.build_nb101`` under ``torch_seed(init_seed)``. Rows whose pruned
+is scored with ``nwot.proxies.naswot.naswot_score`` on ``nwot.data.datasets.scoring_batch("cifar10", 128, seed=0)``, the
+network built by ``nwot.spaces.nb101.model.build_nb101`` under ``torch_seed(init_seed)``. Rows whose pruned
 spec equals an already scored one reuse that score (same network, same weights, same batch: the
 same number; ``--no-reuse`` recomputes). Each score is appended to the work CSV as soon as it is
 computed; a restart skips everything already there.
@@ -41,13 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from nwot.provenance import git_state  # noqa: E402
+from nwot.study.provenance import git_state  # noqa: E402
 
-from nwot.adapters.nb101 import ZERO_COST_PROXIES, NASLib500  # noqa: E402
-from nwot.data import scoring_batch  # noqa: E402
-from nwot.models.nb101 import build_nb101  # noqa: E402
-from nwot.score import naswot_score, torch_seed  # noqa: E402
-from nwot.spaces.nb101 import encode_spec, prune  # noqa: E402
+from nwot.adapters.nb101.benchmark import ZERO_COST_PROXIES, NASLib500  # noqa: E402
+from nwot.data.datasets import scoring_batch  # noqa: E402
+from nwot.spaces.nb101.model import build_nb101  # noqa: E402
+from nwot.proxies.naswot import naswot_score, torch_seed  # noqa: E402
+from nwot.spaces.nb101.codec import encode_spec, prune  # noqa: E402
 
 WORK_FIELDS = ("stem", "row", "hash", "pruned_spec", "score", "seconds", "computed")
 OTHER_PROXIES = ZERO_COST_PROXIES + ("params", "flops")
@@ -170,12 +170,12 @@ def main(argv=None) -> int:
         for k, i in enumerate(rows):
             w.writerow([i, bench.arch(i), bench.hashes[i], acc[k]] + [repr(float(v[k])) for v in table.values()])
     summary = {
-        "what": "NASWOT (nwot.score.naswot_score) and NASLib's zero-cost proxies vs NAS-Bench-101 val_accuracy "
+        "what": "NASWOT (nwot.proxies.naswot.naswot_score) and NASLib's zero-cost proxies vs NAS-Bench-101 val_accuracy "
                 "(108 epochs, one repeat) on NASLib's 500 CIFAR-10 cells",
         "data": str(bench.path), "rows": len(rows), "unique_cells": len(hashes),
         "score_config": {"stems": args.stems, "batch_size": args.batch_size, "batch_seed": args.batch_seed,
                          "init_seed": args.init_seed, "init": "naswot", "compat": args.compat,
-                         "images": "nwot.data.scoring_batch('cifar10') (embedded CIFAR-10 sample unless "
+                         "images": "nwot.data.datasets.scoring_batch('cifar10') (embedded CIFAR-10 sample unless "
                                    "$NWOT_DATA_DIR is set)", "reuse_identical_pruned_specs": not args.no_reuse},
         "correlation_vs_val_accuracy": corr,
         "correlation_unique_cells": corr_unique,

@@ -2,7 +2,7 @@
 
 The NASWOT authors' released code scores each network on a minibatch drawn from the CIFAR-10 *training
 loader*, i.e. after its augmentation (4-pixel zero-padded random crop and random horizontal flip); nwot
-scores un-augmented images (``nwot.data.scoring_batch``). This script scores the same seeded random cells
+scores un-augmented images (``nwot.data.datasets.scoring_batch``). This script scores the same seeded random cells
 on an augmented version of the same 128 images (``torch_seed`` init 0, clean mode) and compares the
 Kendall tau / Spearman rho of both score sets with the 200-epoch accuracies, beside the tau of other
 un-augmented batches from the sensitivity study when the store holds them.
@@ -29,14 +29,14 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from nwot.provenance import command_line, git_state, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
 
 ACCS = ("cifar10/ori-test@200", "cifar10-valid/ori-test@200")
 
 
 def augment(images: torch.Tensor, seed: int, pad_value: str = "black") -> torch.Tensor:
     """Random 4-pixel-padded crop + horizontal flip of a normalised (B, 3, H, W) batch (see module docstring)."""
-    from nwot.data import NORMALISATION
+    from nwot.data.datasets import NORMALISATION
 
     rng = np.random.default_rng(seed)
     b, c, h, w = images.shape
@@ -69,14 +69,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from tqdm import tqdm
 
-    from nwot.data import scoring_batch
-    from nwot.evaluators.score import ScoreConfig
-    from nwot.models.nb201 import build_nb201
-    from nwot.score import naswot_score, torch_seed
-    from nwot.scoring import store_key
-    from nwot.store import ScoreStore
-    from nwot.study import random_cells, rank_correlation
-    from nwot.table import load_nb201_table
+    from nwot.data.datasets import scoring_batch
+    from nwot.evaluators.proxy import ScoreConfig
+    from nwot.spaces.nb201.model import build_nb201
+    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.scores.job import store_key
+    from nwot.scores.store import ScoreStore
+    from nwot.study.reproduction import random_cells, rank_correlation
+    from nwot.adapters.embedded import load_nb201_table
 
     torch.set_num_threads(1)
     t0 = time.time()

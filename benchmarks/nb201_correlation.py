@@ -30,8 +30,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot import study  # noqa: E402
-from nwot.provenance import command_line  # noqa: E402
+import nwot.study.reproduction as study  # noqa: E402
+from nwot.study.provenance import command_line  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_STORE = RESULTS / "work" / "nb201_scores.sqlite"
@@ -204,7 +204,7 @@ def markdown(res: dict) -> str:
     if sg and sg["singular"]:
         lines += ["", f"## Singular kernels ({sg['singular']} of {sg['cells']} clean-mode cells)", "",
                   "nwot scores a singular K_H as `-inf` (ranked last); the released code's slogdet returns rounding "
-                  "noise for it instead. τ / ρ under three treatments (`nwot.study.singular_treatments`; random = "
+                  "noise for it instead. τ / ρ under three treatments (`nwot.study.reproduction.singular_treatments`; random = "
                   "uniform over the finite scores' range, mean ± std over 20 draws):", "",
                   "| accuracy | max accuracy of a singular cell | -inf last | excluded | random rank |",
                   "|---|---|---|---|---|"]
@@ -270,10 +270,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from nwot.data import scoring_batch
+    from nwot.data.datasets import scoring_batch
     from nwot.errors import NwotError
     from nwot.paths import shared_data_dir
-    from nwot.table import load_nb201_table
+    from nwot.adapters.embedded import load_nb201_table
 
     scores = Scores(args.source, args.dataset, Path(args.store))
     if args.export_sensitivity:

@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
 from nwot.spaces.base import get_space
 
 RES = Path(__file__).resolve().parent / "results"

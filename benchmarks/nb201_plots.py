@@ -19,7 +19,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot import study  # noqa: E402
+import nwot.study.reproduction as study  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 ACCURACY = "cifar10/ori-test@200"
@@ -36,10 +36,10 @@ def kernel_cells(table) -> dict:
 def compute_kernels(table, path: Path) -> None:
     import torch
 
-    from nwot.data import scoring_batch
-    from nwot.models.nb201 import build_nb201
-    from nwot.score import logdet_score, naswot_kernel, torch_seed
-    from nwot.spaces.nb201 import parse_arch
+    from nwot.data.datasets import scoring_batch
+    from nwot.spaces.nb201.model import build_nb201
+    from nwot.proxies.naswot import logdet_score, naswot_kernel, torch_seed
+    from nwot.spaces.nb201.codec import parse_arch
 
     images = scoring_batch("cifar10", batch_size=128, seed=0)
     out = {}
@@ -66,8 +66,8 @@ def main(argv=None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nwot import plots
-    from nwot.table import load_nb201_table
+    import nwot.study.plots as plots
+    from nwot.adapters.embedded import load_nb201_table
 
     table = load_nb201_table()
     out = Path(args.out)

@@ -1,6 +1,6 @@
 """PNAS and BlockQNN against REA and random search on NAS-Bench-201 (CIFAR-10), table evaluator.
 
-Protocol (NAS-Bench-201 §5, as :mod:`nwot.search.runner`): search signal = ``cifar10-valid`` x-valid
+Protocol (NAS-Bench-201 §5, as :mod:`nwot.search.run`): search signal = ``cifar10-valid`` x-valid
 accuracy after the 12-epoch schedule (seed mean, embedded table), each query charged its simulated
 12-epoch seconds, budget 12,000 s; the best-by-signal cell is reported by its 200-epoch test accuracy
 (seed mean) on CIFAR-10 (ori-test), CIFAR-100 and ImageNet16-120 (x-test). Run r uses seed r.
@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import command_line, git_label, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_label, machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 BUDGET = 12_000.0
@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from nwot.search.runner import NB201_DATASETS, run_strategy
+    from nwot.search.run import NB201_DATASETS, run_strategy
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)

@@ -1,7 +1,7 @@
 """NASWOT search on NAS-Bench-201 CIFAR-10 (Mellor et al., ICML 2021, Table 2), replayed from stored scores.
 
 Per run, N cells are drawn uniformly with replacement from the scored cells and the highest score is
-kept (``nwot.study.simulate_search``); 500 runs per N. Beside it: the best-of-N oracle (the highest test
+kept (``nwot.study.reproduction.simulate_search``); 500 runs per N. Beside it: the best-of-N oracle (the highest test
 accuracy among the N drawn cells) and a random pick, and the paper's numbers. Accuracy is
 ``cifar10/ori-test@200`` (NB201's CIFAR-10 test accuracy, seed mean). When the full space is not scored
 yet, cells are drawn from the stored ones only and the output says so.
@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot import study  # noqa: E402
-from nwot.provenance import command_line  # noqa: E402
+import nwot.study.reproduction as study  # noqa: E402
+from nwot.study.provenance import command_line  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 DEFAULT_STORE = RESULTS / "work" / "nb201_scores.sqlite"
@@ -97,8 +97,8 @@ def main(argv=None) -> int:
     import matplotlib.pyplot as plt
     import torch
 
-    from nwot import plots
-    from nwot.table import load_nb201_table
+    import nwot.study.plots as plots
+    from nwot.adapters.embedded import load_nb201_table
 
     torch.set_num_threads(args.threads)
     scores = (study.load_store_scores(args.store) if args.source == "store" else study.load_scores(EXPORT))["score"]

@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 import numpy as np  # noqa: E402
 
-from nwot.provenance import command_line, git_state, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 LABELS = {"random": "RS", "rea": "REA", "reinforce": "REINFORCE"}
@@ -47,7 +47,7 @@ def sweep(sigmas: Sequence[float], strategies: Sequence[str], runs: int, seed: i
     """One row per (sigma, strategy, report dataset): mean / std over ``runs`` and z vs the published mean."""
     from tqdm import tqdm
 
-    from nwot.search.runner import NB201_BUDGET, run_strategy
+    from nwot.search.run import NB201_BUDGET, run_strategy
 
     pub = published()
     rows = []
@@ -148,7 +148,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from nwot.adapters.nats import open_nats_tss
     from nwot.errors import NwotError
-    from nwot.evaluators.table import estimate_signal_noise
+    from nwot.evaluators.benchmark import estimate_signal_noise
     from nwot.paths import shared_data_dir
 
     torch.set_num_threads(1)

@@ -7,8 +7,8 @@ Network Design Spaces for Visual Recognition", ICCV 2019 (https://github.com/fac
 
 For each space file (``--file`` repeatable, ``--dir`` adds every ``<space>[_variant].json`` of a folder;
 ImageNet ``_in`` files are skipped and listed), every record (or a seeded sample of ``--n``) is built
-with ``nwot.spaces.nds`` under ``nwot.score.torch_seed(init_seed)`` and scored with
-``nwot.score.naswot_score`` on ``nwot.data.scoring_batch("cifar10", batch_size, batch_seed)``; accuracy is
+with ``nwot.spaces.nds.codec`` under ``nwot.proxies.naswot.torch_seed(init_seed)`` and scored with
+``nwot.proxies.naswot.naswot_score`` on ``nwot.data.datasets.scoring_batch("cifar10", batch_size, batch_seed)``; accuracy is
 ``100 - test_ep_top1[-1]`` (the NASWOT paper's NDS accuracy). Each score is appended to the work CSV
 as soon as it is computed; a restart skips everything already there (same settings required).
 
@@ -37,19 +37,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from nwot.provenance import git_state  # noqa: E402
+from nwot.study.provenance import git_state  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from nwot.adapters.nds import NDSBenchmark, open_files  # noqa: E402
-from nwot.data import scoring_batch  # noqa: E402
+from nwot.data.datasets import scoring_batch  # noqa: E402
 from nwot.errors import NwotError  # noqa: E402
-from nwot.models.nds_cell import param_count  # noqa: E402
-from nwot.score import naswot_score, torch_seed  # noqa: E402
-from nwot.spaces.nds import NDSSpace  # noqa: E402
-from nwot.study import rank_correlation  # noqa: E402
+from nwot.spaces.nds.cell_model import param_count  # noqa: E402
+from nwot.proxies.naswot import naswot_score, torch_seed  # noqa: E402
+from nwot.spaces.nds.space import NDSSpace  # noqa: E402
+from nwot.study.reproduction import rank_correlation  # noqa: E402
 
 WORK_FILE, SUMMARY_FILE, SETTINGS_FILE = "nds_scores.csv", "nds_summary.json", "nds_settings.json"
 WORK_FIELDS = ("file", "space", "variant", "index", "job_id", "accuracy", "score", "params_record",

@@ -55,7 +55,7 @@ from typing import Any, Dict
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import command_line, git_label, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_label, machine  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results"
 STRATEGIES = ("pnas", "rea", "random", "blockqnn", "random-blockqnn")
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     import torch
     from tqdm import tqdm
 
-    from nwot.data import scoring_batch
+    from nwot.data.datasets import scoring_batch
     from nwot.evaluators.train import TrainEvaluator, cifar10_data, train_preset
     from nwot.paths import shared_data_dir, user_data_dir
     from nwot.search import Budget, run_search

@@ -142,7 +142,7 @@ from its CSV export; 158 and 139 with `avg_pool_3x3` edges, 3 singular) came out
    bits are the same, ~4× faster (used on CPU when autograd is off; training keeps ATen's kernel).
 4. **No page faults for activations.** A forward allocates and frees hundreds of 0.5–8 MB tensors;
    glibc's defaults `mmap` them afresh or trim the freed heap, so each one page-faults in again
-   (~80,000 minor faults per cell). `nwot.allocator.keep_freed_memory()` (called by the score
+   (~80,000 minor faults per cell). `nwot.machine.allocator.keep_freed_memory()` (called by the score
    evaluator; glibc `mallopt`: mmap threshold 32 MB, trim threshold 1 GB) keeps them in the heap:
    ~70× fewer faults and ~25 % less wall time per cell, same peak RSS, same bits. It is
    process-wide, so the baseline in the same process benefits too (fair comparison);

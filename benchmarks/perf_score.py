@@ -47,7 +47,7 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from perf_report import write_report  # noqa: E402
 
-from nwot.provenance import command_line, git_state, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
 
 
 def sync(device: str) -> None:
@@ -70,7 +70,7 @@ def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
     """Seconds to build ``arch`` (seeded) and run one plain forward pass (BN batch statistics, no hooks)."""
     import torch
 
-    from nwot.score import torch_seed
+    from nwot.proxies.naswot import torch_seed
 
     def run():
         with torch_seed(init_seed):
@@ -87,7 +87,7 @@ def per_cell(args, archs, images) -> list:
     from naswot_baseline import baseline_score
     from tqdm import tqdm
 
-    from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")
@@ -132,7 +132,7 @@ import json, resource, sys, time
 t0, c0 = time.perf_counter(), time.process_time()
 import torch
 torch.set_num_threads({args.threads})
-from nwot.cli import main
+from nwot.cli.main import main
 t1 = time.perf_counter()
 rc = main(["search", "-n", "{args.search_n}", "--seed", "0", "--device", "{args.device}", "--quiet", "--json"])
 t2 = time.perf_counter()
@@ -157,8 +157,8 @@ print("PERF " + json.dumps({{"rc": rc, "import_s": t1 - t0, "search_s": t2 - t1,
 
 def _warm_worker(n: int) -> None:
     """Ray warm-up task: import what a scoring task needs, then wait so that ``n`` of them take ``n`` workers."""
-    import nwot.scoring  # noqa: F401
-    from nwot.data import scoring_batch
+    import nwot.scores.job  # noqa: F401
+    from nwot.data.datasets import scoring_batch
 
     scoring_batch("cifar10", batch_size=8, seed=0)
     time.sleep(2.0)
@@ -166,9 +166,9 @@ def _warm_worker(n: int) -> None:
 
 def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
     """Cells / second of score_space on the first ``n_cells`` NB201 cells into a fresh store."""
-    from nwot.evaluators.score import ScoreConfig
-    from nwot.scoring import score_space, space_archs
-    from nwot.store import ScoreStore
+    from nwot.evaluators.proxy import ScoreConfig
+    from nwot.scores.job import score_space, space_archs
+    from nwot.scores.store import ScoreStore
 
     cfg = ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed, init_seed=args.init_seed,
                       device=args.device)
@@ -202,9 +202,9 @@ def profile_breakdown(args, archs, images) -> dict:
 
     import torch.nn as nn
 
-    from nwot import score as score_mod
-    from nwot.models.nb201 import Pooling, Zero
-    from nwot.score import naswot_score, torch_seed
+    import nwot.proxies.naswot as score_mod
+    from nwot.spaces.nb201.model import Pooling, Zero
+    from nwot.proxies.naswot import naswot_score, torch_seed
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")
@@ -303,8 +303,8 @@ def main(argv=None) -> int:
         return 0
     import torch
 
-    from nwot.data import scoring_batch
-    from nwot.table import nb201_arch_strings
+    from nwot.data.datasets import scoring_batch
+    from nwot.adapters.embedded import nb201_arch_strings
 
     torch.set_num_threads(args.threads)
     skip = set(filter(None, args.skip.split(",")))

@@ -2,7 +2,7 @@
 
 Every (cell, dataset, batch seed, batch size, init seed, mode) is scored once: cells already in the
 store are skipped, so the command can be killed and re-run until the cell set is complete. Each chunk
-of cells is committed in its own transaction (``nwot.scoring.score_space``).
+of cells is committed in its own transaction (``nwot.scores.job.score_space``).
 
 Full space, CIFAR-10, batch 128, seeds 0, clean mode (priority 1 of the reproduction)::
 
@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from nwot.provenance import command_line, git_state, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
 
 DEFAULT_STORE = REPO / "benchmarks" / "results" / "work" / "nb201_scores.sqlite"
 
@@ -36,7 +36,7 @@ def cell_indices(spec: str, cells_seed: int = 0, shared_data=None) -> list:
     """NB201 indices of a comma list of cell sets (see module docstring), without duplicates, in order."""
     from nwot.errors import NwotError
     from nwot.paths import shared_data_dir
-    from nwot.study import load_naslib_index_map, load_naslib_zc, random_cells
+    from nwot.study.reproduction import load_naslib_index_map, load_naslib_zc, random_cells
 
     out, seen = [], set()
     for name in spec.split(","):
@@ -113,7 +113,7 @@ def restore(store, key, path: Path) -> int:
     key equals ``key`` is used; rows already stored are kept. Returns the rows added."""
     import pandas as pd
 
-    from nwot.store import ScoreRow
+    from nwot.scores.store import ScoreRow
 
     side = Path(str(path) + ".json")
     if not path.is_file() or not side.is_file():
@@ -155,10 +155,10 @@ def main(argv=None) -> int:
     import torch
 
     from nwot.errors import NwotError
-    from nwot.evaluators.score import ScoreConfig
-    from nwot.scoring import score_space, store_key
-    from nwot.store import ScoreStore
-    from nwot.table import nb201_arch_strings
+    from nwot.evaluators.proxy import ScoreConfig
+    from nwot.scores.job import score_space, store_key
+    from nwot.scores.store import ScoreStore
+    from nwot.adapters.embedded import nb201_arch_strings
 
     torch.set_num_threads(args.threads)
     command = command_line(__file__, argv)

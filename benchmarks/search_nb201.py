@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from nwot.provenance import git_state, machine  # noqa: E402
+from nwot.study.provenance import git_state, machine  # noqa: E402
 
 NAME = "search_nb201"
 DEFAULT_OUT = REPO / "benchmarks" / "results"
@@ -99,7 +99,7 @@ class Setting:
 def all_settings(signal_noise: float = 0.0) -> List[Setting]:
     """The four protocol settings, plus two NB201 variants: ``nb201/cifar10/quarter`` (3,000 s: AREA vs REA
     at a quarter of the budget) and ``nb201/cifar10/noise`` (the seed-draw noise model, ``signal_noise``)."""
-    from nwot.search.runner import NATS_BUDGETS, NB201_BUDGET
+    from nwot.search.run import NATS_BUDGETS, NB201_BUDGET
 
     out = [Setting("nb201", "cifar10", NB201_BUDGET, DATASETS, "benchmark"),
            Setting("nb201", "cifar10", NB201_BUDGET / 4, DATASETS, "benchmark", "quarter"),
@@ -152,7 +152,7 @@ def config_key(cfg: Dict[str, Any]) -> str:
 
 # --- one run -------------------------------------------------------------------------
 def run_one(job: Dict[str, Any], bench, index_of: Dict[str, int], scorers: Dict[str, Any]) -> Dict[str, Any]:
-    from nwot.search.runner import run_strategy
+    from nwot.search.run import run_strategy
 
     st: Setting = job["setting"]
     kwargs: Dict[str, Any] = {}
@@ -490,7 +490,7 @@ def signal_noise(spec: str) -> Dict[str, Any]:
             raise SystemExit(f"--signal-noise must be a number >= 0 or 'nats', got {spec!r}") from None
         return {"sd": sd, "source": "--signal-noise"}
     from nwot.adapters.nats import open_nats_tss
-    from nwot.evaluators.table import estimate_signal_noise
+    from nwot.evaluators.benchmark import estimate_signal_noise
     from nwot.paths import shared_data_dir
 
     path = shared_data_dir() / "nats" / "NATS-tss-v1_0-3ffb9-simple"
@@ -542,7 +542,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tqdm import tqdm
 
     from nwot.adapters.base import get_benchmark
-    from nwot.evaluators.stored_score import load_score_file
+    from nwot.evaluators.stored import load_score_file
 
     torch.set_num_threads(1)
     t0 = time.time()

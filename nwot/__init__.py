@@ -8,7 +8,7 @@ Public API (imported lazily, so ``import nwot`` is cheap)::
     nwot.score_arch(arch, ...)              -> ScoreResult    one NASWOT score
     nwot.naswot_search(n=100, runs=10, ...) -> SearchReport   NASWOT search
 
-(``nwot.score`` and ``nwot.search`` are the scorer module and the strategies package.)
+(``nwot.proxies.naswot`` and ``nwot.search`` are the scorer module and the strategies package.)
     nwot.naswot_score(model, images) -> float               the score of any nn.Module
     nwot.get_space(name), nwot.list_spaces()                search spaces
     nwot.get_benchmark(name, ...)                           benchmark adapters
@@ -28,11 +28,11 @@ _EXPORTS = {
     "naswot_search": "nwot.api",
     "ScoreResult": "nwot.api",
     "SearchReport": "nwot.api",
-    "naswot_score": "nwot.score",
-    "naswot_kernel": "nwot.score",
-    "torch_seed": "nwot.score",
-    "ScoreConfig": "nwot.evaluators.score",
-    "ScoreEvaluator": "nwot.evaluators.score",
+    "naswot_score": "nwot.proxies.naswot",
+    "naswot_kernel": "nwot.proxies.naswot",
+    "torch_seed": "nwot.proxies.naswot",
+    "ScoreConfig": "nwot.evaluators.proxy",
+    "ScoreEvaluator": "nwot.evaluators.proxy",
     "get_space": "nwot.spaces.base",
     "list_spaces": "nwot.spaces.base",
     "get_benchmark": "nwot.adapters.base",
@@ -44,8 +44,8 @@ _EXPORTS = {
     "Budget": "nwot.search.base",
     "Evaluation": "nwot.search.base",
     "SearchResult": "nwot.search.base",
-    "scoring_batch": "nwot.data",
-    "load_nb201_table": "nwot.table",
+    "scoring_batch": "nwot.data.datasets",
+    "load_nb201_table": "nwot.adapters.embedded",
     "NwotError": "nwot.errors",
     "OutOfSpaceError": "nwot.errors",
 }

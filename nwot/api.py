@@ -12,9 +12,9 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
-from .evaluators.score import ScoreConfig, ScoreEvaluator
-from .search.base import Budget, SearchResult, get_strategy, run_search
-from .spaces.base import get_space
+from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+from nwot.search.base import Budget, SearchResult, get_strategy, run_search
+from nwot.spaces.base import get_space
 
 #: Reporting accuracy (200 epochs, seed mean, NATS numbers) per dataset in the embedded NB201 table.
 NB201_TEST_COLUMN = {
@@ -36,26 +36,26 @@ class ScoreResult:
 
 def _nb201_index_and_arch(x: Union[int, str, tuple]):
     """NB201 identity: index, arch string or op vector -> (index, arch tuple)."""
-    from .spaces.nb201 import to_arch
-    from .table import nb201_arch_strings, nb201_index_of
+    from nwot.spaces.nb201.codec import to_arch
+    from nwot.adapters.embedded import nb201_arch_strings, nb201_index_of
 
     if isinstance(x, str) and x.strip().lstrip("-").isdigit():
         x = int(x)
     if isinstance(x, int) and not isinstance(x, bool):
         archs = nb201_arch_strings()
-        from .errors import OutOfSpaceError
+        from nwot.errors import OutOfSpaceError
 
         if not 0 <= x < len(archs):
             raise OutOfSpaceError(f"NB201 index {x} out of range; allowed 0..{len(archs) - 1}")
         return x, to_arch(archs[x])
     arch = to_arch(x)
-    from .spaces.nb201 import format_arch
+    from nwot.spaces.nb201.codec import format_arch
 
     return nb201_index_of(format_arch(arch)), arch
 
 
 def nb201_test_accuracy(index: int, dataset: str) -> Optional[float]:
-    from .table import load_nb201_table
+    from nwot.adapters.embedded import load_nb201_table
 
     col = NB201_TEST_COLUMN.get(dataset)
     return None if col is None else float(load_nb201_table()[col].iat[index])
@@ -137,8 +137,8 @@ def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 10
 
 
 def _nb201_report(dataset: str):
-    from .spaces.nb201 import format_arch
-    from .table import nb201_index_of
+    from nwot.spaces.nb201.codec import format_arch
+    from nwot.adapters.embedded import nb201_index_of
 
     def report(arch) -> Dict[str, Any]:
         idx = nb201_index_of(format_arch(arch))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Callable, Dict, Generic, List, TypeVar
 
-from .errors import NwotError
+from nwot.errors import NwotError
 
 T = TypeVar("T")
 

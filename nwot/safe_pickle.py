@@ -13,7 +13,7 @@ import pickle
 from pathlib import Path
 from typing import Any, FrozenSet, Iterable, Optional, Tuple
 
-from .errors import BenchmarkFileError, UnsafePickleError
+from nwot.errors import BenchmarkFileError, UnsafePickleError
 
 #: (module, name) pairs a benchmark pickle may reference. NATS-Bench records need OrderedDict and
 #: numpy scalars; CIFAR batches need numpy arrays. ``numpy._core`` is numpy>=2's module name.

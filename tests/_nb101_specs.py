@@ -1,5 +1,5 @@
 """NAS-Bench-101 cells with published reference values, shared by the NB101 space and model tests."""
-from nwot.spaces.nb101 import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Spec
+from nwot.spaces.nb101.codec import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Spec
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 

@@ -20,8 +20,8 @@ import torch
 from nwot.adapters.base import (DATASET_SPLITS, TimedBenchmark, get_benchmark, remap_metric, resolve_seed,
                                 search_dataset)
 from nwot.adapters.nats import NATSBenchmark
-from nwot.adapters.nb201 import NB201APIBenchmark, load_pth
-from nwot.adapters.table import TableBenchmark, import_benchmark, read_table
+from nwot.adapters.nb201_api import NB201APIBenchmark, load_pth
+from nwot.adapters.tables import TableBenchmark, import_benchmark, read_table
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError, UnsafePickleError
 
 RECORDS = (0, 11, 284)
@@ -547,7 +547,7 @@ def test_import_builds_the_table_schema(nats_tss, tmp_path, suffix):
     assert t.best("cifar10", "valid") == nats_tss.best("cifar10", "valid")
     with pytest.raises(NwotError, match="index 5 .* has no results in this table"):
         t.query(5, "cifar10", "200")
-    from nwot.table import COLUMNS
+    from nwot.adapters.embedded import COLUMNS
 
     assert set(COLUMNS) <= set(read_table(path).columns)  # the embedded table's schema is a subset
 
@@ -569,7 +569,7 @@ def test_registry_lists_all_backends():
 
 # --- CLI ------------------------------------------------------------------------------------------------
 def _run(argv, capsys):
-    from nwot.cli import build_parser
+    from nwot.cli.main import build_parser
 
     args = build_parser().parse_args(argv)
     rc = args.func(args)
@@ -611,7 +611,7 @@ def test_cli_best_info_import(capsys, nats_root, tmp_path):
 
 
 def test_cli_errors_are_clear(capsys):
-    from nwot.cli import main
+    from nwot.cli.main import main
 
     assert main(["bench", "query", "11", "--dataset", "cifar10", "--hp", "200", "--seed", "777"]) == 2
     assert "seed means only" in capsys.readouterr().err

@@ -5,12 +5,12 @@ import random
 import pytest
 
 import nwot
-from nwot.cli import main
-from nwot.data import scoring_batch
-from nwot.models.nb201 import build_nb201
-from nwot.score import naswot_score, torch_seed
-from nwot.spaces.nb201 import format_arch, op_vector, parse_arch
-from nwot.table import load_nb201_table
+from nwot.cli.main import main
+from nwot.data.datasets import scoring_batch
+from nwot.spaces.nb201.model import build_nb201
+from nwot.proxies.naswot import naswot_score, torch_seed
+from nwot.spaces.nb201.codec import format_arch, op_vector, parse_arch
+from nwot.adapters.embedded import load_nb201_table
 
 B = 16  # small batch: these tests check wiring, the scorer itself is tested in test_score.py
 ARCH_6111 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"
@@ -101,7 +101,7 @@ def test_cli_train_evaluator_needs_a_model_budget(capsys):
 
 
 def test_cli_strategy_options_reach_the_strategy(capsys, tmp_path):
-    from nwot.search.runner import run_strategy
+    from nwot.search.run import run_strategy
 
     argv = ["search", "--strategy", "rea", "--budget", "4000", "--runs", "2", "--seed", "5", "--quiet", "--json",
             "-o", "population_size=5", "--option", "sample_size=2", "--signal-noise", "0.3"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from nwot.data import NORMALISATION, scoring_batch
+from nwot.data.datasets import NORMALISATION, scoring_batch
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,12 +11,12 @@ import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
 from nwot.evaluators.train import TrainConfig, TrainEvaluator, cifar10_data
-from nwot.models.complexity import count_params
+from nwot.spaces.complexity import count_params
 from nwot.search import Budget, Evaluation, get_strategy, run_search
 from nwot.search.blockqnn import (PAPER_SCHEDULE, BlockQNN, QLearner, QLearningConfig, epsilon_at, scaled_schedule,
                                   shaped_rewards)
 from nwot.spaces import get_space
-from nwot.spaces.blockqnn import density, layer_choices, output_layers
+from nwot.spaces.blockqnn.codec import density, layer_choices, output_layers
 
 # conv 3x3 on the input, max pool 3x3 on the input, concat of both, terminal
 BLOCK = "1,1,3,0,0;2,2,3,0,0;3,6,0,1,2;4,7,0,0,0"
@@ -167,8 +167,8 @@ def test_tiny_blockqnn_run_with_real_training(cifar, tmp_path):
 
 
 def test_blockqnn_on_nb201_table():
-    from nwot.search.runner import run_strategy
-    from nwot.table import load_nb201_table
+    from nwot.search.run import run_strategy
+    from nwot.adapters.embedded import load_nb201_table
 
     (res,) = run_strategy("blockqnn", space="nb201", budget_seconds=12_000, runs=1, seed=0, batch_size=8,
                           schedule=scaled_schedule(14))

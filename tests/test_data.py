@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from nwot import data
+import nwot.data.datasets as data
 from nwot.errors import DataNotFoundError, NwotError, UnsafePickleError
 from nwot.paths import DATA_DIR_ENV
 from nwot.safe_pickle import safe_load

@@ -13,9 +13,9 @@ import ray
 import torch
 
 from nwot.errors import NwotError
-from nwot.evaluators.score import ScoreConfig
-from nwot.scoring import score_space, space_archs, store_key
-from nwot.store import ScoreRow, ScoreStore
+from nwot.evaluators.proxy import ScoreConfig
+from nwot.scores.job import score_space, space_archs, store_key
+from nwot.scores.store import ScoreRow, ScoreStore
 
 CFG = ScoreConfig(batch_size=16, device="cpu")
 KEY = store_key("nb201", CFG)

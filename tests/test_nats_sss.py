@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.models.nats_sss import ShapeTinyNetwork, build_nats_sss, count_params
+from nwot.spaces.nats_sss.model import ShapeTinyNetwork, build_nats_sss, count_params
 from nwot.spaces import nats_sss
 from nwot.spaces.base import get_space
 
@@ -173,8 +173,8 @@ def _independent_naswot(model: nn.Module, images: torch.Tensor) -> float:
 
 
 def test_naswot_scores_sss_networks():
-    from nwot.data import scoring_batch
-    from nwot.score import naswot_score, torch_seed
+    from nwot.data.datasets import scoring_batch
+    from nwot.proxies.naswot import naswot_score, torch_seed
 
     images = scoring_batch("cifar10", batch_size=8, seed=0)
     scores = {}

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.models.nb201 import (
+from nwot.spaces.nb201.model import (
     OPERATIONS,
     InferCell,
     ReLUConvBN,
@@ -19,7 +19,7 @@ from nwot.models.nb201 import (
     nb201_param_count,
 )
 from nwot.safe_pickle import safe_load
-from nwot.spaces.nb201 import OPS, neighbours, parse_arch
+from nwot.spaces.nb201.codec import OPS, neighbours, parse_arch
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from scipy.stats import chisquare
 
 from nwot.errors import OutOfSpaceError
-from nwot.spaces.nb201 import (
+from nwot.spaces.nb201.codec import (
     EDGES,
     NUM_ARCHS,
     OPS,

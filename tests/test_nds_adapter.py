@@ -14,7 +14,7 @@ from nwot.adapters import get_benchmark
 from nwot.adapters.nds import NDS_DIR_ENV, NDSBenchmark, parse_file_name
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
 from nwot.spaces import get_space
-from nwot.spaces.nds import SPACE_NAMES, canonical_net
+from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net
 
 DATA = Path(__file__).parent / "data" / "nds"
 

@@ -11,11 +11,11 @@ import pytest
 import torch
 from scipy import stats
 
-from nwot.data import scoring_batch
+from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError
-from nwot.models.anynet import build_from_net as build_anynet_net
-from nwot.models.nds_cell import build_from_net as build_cell_net
-from nwot.score import naswot_score, torch_seed
+from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
+from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
+from nwot.proxies.naswot import naswot_score, torch_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "nds"

@@ -14,15 +14,15 @@ import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
 from nwot.evaluators.train import TrainConfig, TrainEvaluator, cifar10_data
-from nwot.models.complexity import count_params
-from nwot.models.pnas_net import Conv1x7then7x1, SepConv, concat_blocks, make_op
+from nwot.spaces.complexity import count_params
+from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
 from nwot.search import Budget, Evaluation, get_strategy, run_search
 from nwot.search.pnas import PNAS
 from nwot.search.prescreen import NaswotScreen, Prescreened
 from nwot.search.progressive import NB201EdgeProgression
 from nwot.search.surrogates import EnsembleSurrogate, SurrogateConfig
 from nwot.spaces import get_space
-from nwot.spaces.pnas_cell import OPS, canonical_block, count_cells
+from nwot.spaces.pnas.codec import OPS, canonical_block, count_cells
 
 SMALL_SURROGATE = dict(embed=16, hidden=32, epochs=20)
 
@@ -232,7 +232,7 @@ def test_rea_runs_on_the_pnas_space():
 
 
 def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
-    from nwot.score import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score, torch_seed
 
     space = get_space("pnas", num_blocks=2)
     images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)

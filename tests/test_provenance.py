@@ -4,7 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from nwot.provenance import REPO, command_line, git_label, git_state, machine
+from nwot.study.provenance import REPO, command_line, git_label, git_state, machine
 
 
 def test_git_state_is_the_checkout_head(tmp_path):

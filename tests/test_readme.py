@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nwot.cli import build_parser
+from nwot.cli.main import build_parser
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

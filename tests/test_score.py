@@ -1,8 +1,8 @@
-"""Tests of nwot.score against hand-computed kernels and a deliberately naive implementation.
+"""Tests of nwot.proxies.naswot against hand-computed kernels and a deliberately naive implementation.
 
 The naive versions below capture every code explicitly and count pairwise Hamming distances in
 Python loops; the reference-mode one follows the released code's six rules with its own machinery
-(the legacy module backward hook and ``.backward()``), independent of nwot.score's.
+(the legacy module backward hook and ``.backward()``), independent of nwot.proxies.naswot's.
 """
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from nwot import score as score_mod
+import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
 from nwot.safe_pickle import safe_load
-from nwot.evaluators.score import ScoreConfig
-from nwot.score import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
+from nwot.evaluators.proxy import ScoreConfig
+from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
                         naswot_score, torch_seed)
 
 # ------------------------------------------------------------------------------------------------
@@ -430,7 +430,7 @@ NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|n
 @pytest.fixture(scope="module")
 def cifar16(shared_data):
     """The first 16 images of the JPEG-derived CIFAR-10 training batch, NB201-normalised."""
-    from nwot.data import normalise
+    from nwot.data.datasets import normalise
 
     batch = safe_load(shared_data / "cifar10" / "jpeg_derived" / "data_batch_1.xz", encoding="bytes")
     raw = np.asarray(batch[b"data"][:16], dtype=np.uint8).reshape(16, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -438,7 +438,7 @@ def cifar16(shared_data):
 
 
 def test_nb201_network_matches_naive_in_both_modes(cifar16):
-    from nwot.models.nb201 import build_nb201
+    from nwot.spaces.nb201.model import build_nb201
 
     with torch_seed(0):
         net = build_nb201(NB201_ARCH, num_classes=1)

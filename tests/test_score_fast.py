@@ -13,10 +13,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from nwot import score as score_mod
-from nwot.models.nb201 import Pooling, avg_pool_3x3, build_nb201
+import nwot.proxies.naswot as score_mod
+from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
 from nwot.safe_pickle import safe_load
-from nwot.score import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
+from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
 
 
 def pair_counts(codes: np.ndarray) -> np.ndarray:
@@ -63,7 +63,7 @@ CELLS = [
 @pytest.fixture(scope="module")
 def cifar16(shared_data):
     """16 JPEG-derived CIFAR-10 training images, NB201-normalised."""
-    from nwot.data import normalise
+    from nwot.data.datasets import normalise
 
     batch = safe_load(shared_data / "cifar10" / "jpeg_derived" / "data_batch_1.xz", encoding="bytes")
     raw = np.asarray(batch[b"data"][100:116], dtype=np.uint8).reshape(16, 3, 32, 32).transpose(0, 2, 3, 1)
@@ -155,8 +155,8 @@ def test_scores_equal_those_saved_before_the_speedups():
 
     import pandas as pd
 
-    from nwot.allocator import keep_freed_memory
-    from nwot.evaluators.score import ScoreConfig, ScoreEvaluator
+    from nwot.machine.allocator import keep_freed_memory
+    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
     from nwot.spaces.base import get_space
 
     saved = pd.read_csv(Path(__file__).resolve().parent.parent / SAVED).set_index("index")

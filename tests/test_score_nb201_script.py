@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import score_nb201  # noqa: E402
 
-from nwot.store import ScoreRow, ScoreStore, StoreKey  # noqa: E402
+from nwot.scores.store import ScoreRow, ScoreStore, StoreKey  # noqa: E402
 
 KEY = StoreKey(space="nb201", dataset="cifar10", batch_seed=0, batch_size=128, init_seed=0, score_name="naswot")
 

@@ -12,8 +12,8 @@ import pytest
 from _search_toy import SEEDS, ToyBenchmark
 from nwot.adapters.base import get_benchmark
 from nwot.errors import BenchmarkFileError, NwotError
-from nwot.evaluators.stored_score import StoredScoreEvaluator, load_score_file
-from nwot.evaluators.table import TRAIN_IMAGES, AccuracyReport, TableEvaluator, TableSignalConfig, cost_scale
+from nwot.evaluators.stored import StoredScoreEvaluator, load_score_file
+from nwot.evaluators.benchmark import TRAIN_IMAGES, AccuracyReport, TableEvaluator, TableSignalConfig, cost_scale
 from nwot.safe_pickle import safe_load
 from nwot.spaces.base import get_space
 
@@ -177,7 +177,7 @@ def test_stored_scores_from_a_frame(bench):
 # --- signal noise (a model of the one-seed draw on a table of seed means) ---------------------
 def test_signal_noise_sd_estimated_from_the_raw_nats_records(shared_data):
     from nwot.adapters.nats import open_nats_tss
-    from nwot.evaluators.table import estimate_signal_noise
+    from nwot.evaluators.benchmark import estimate_signal_noise
 
     # independent: the raw hp-12 cifar10-valid records, x-valid accuracy after the last (12th) epoch
     ss, n = 0.0, 0
@@ -212,7 +212,7 @@ def test_signal_noise_adds_one_gaussian_draw_per_query(bench):
 
 
 def test_run_strategy_records_the_signal_noise_and_is_seeded(bench):
-    from nwot.search.runner import run_strategy
+    from nwot.search.run import run_strategy
 
     kw = dict(budget_seconds=3000, runs=2, seed=3, signal_noise=0.87)
     a, b = run_strategy("random", **kw), run_strategy("random", **kw)

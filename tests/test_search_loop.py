@@ -11,7 +11,7 @@ import pytest
 
 from _search_toy import ToyBenchmark
 from nwot.errors import NwotError
-from nwot.evaluators.table import TableEvaluator, TableSignalConfig
+from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
 from nwot.search.base import Budget, Evaluation, SearchResult, Strategy, get_strategy, list_strategies, run_search
 from nwot.spaces.base import get_space
 

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from nwot.errors import NwotError
-from nwot.search.runner import NB201_DATASETS, run_strategy
+from nwot.search.run import NB201_DATASETS, run_strategy
 from nwot.spaces.base import get_space
-from nwot.table import load_nb201_table
+from nwot.adapters.embedded import load_nb201_table
 
 NB201 = get_space("nb201")
 REPO = Path(__file__).resolve().parent.parent

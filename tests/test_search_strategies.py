@@ -11,7 +11,7 @@ import torch
 
 from _search_toy import ToyBenchmark
 from nwot.errors import NwotError
-from nwot.evaluators.table import TableEvaluator, TableSignalConfig
+from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
 from nwot.search.base import Budget, Evaluation, get_strategy, run_search
 from nwot.search.categorical import categorical_view
 from nwot.search.reinforce import Reinforce

@@ -1,7 +1,7 @@
 """Score store: idempotent puts, -inf survives, missing() skips stored archs, pandas export."""
 import math
 
-from nwot.store import ScoreRow, ScoreStore, StoreKey
+from nwot.scores.store import ScoreRow, ScoreStore, StoreKey
 
 KEY = StoreKey(space="nb201", dataset="cifar10", batch_seed=0, batch_size=128, init_seed=0)
 

@@ -13,7 +13,7 @@ LIMIT = 40
 
 
 def _cmd(store):
-    return [sys.executable, "-m", "nwot.cli", "score-space", "--limit", str(LIMIT), "--batch-size", "16",
+    return [sys.executable, "-m", "nwot.cli.main", "score-space", "--limit", str(LIMIT), "--batch-size", "16",
             "--chunk-size", "4", "--threads", "1", "--device", "cpu", "--quiet", "--store", str(store)]
 
 

@@ -1,4 +1,4 @@
-"""nwot.study: correlation, top-k, search-table maths on hand-made inputs; NASLib tuple -> NB201 index."""
+"""nwot.study.reproduction: correlation, top-k, search-table maths on hand-made inputs; NASLib tuple -> NB201 index."""
 import csv
 import lzma
 import math
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nwot import study
+import nwot.study.reproduction as study
 from nwot.errors import BenchmarkFileError, NwotError
-from nwot.spaces.nb201 import has_path, parse_arch, unique_str
-from nwot.table import nb201_index_of
+from nwot.spaces.nb201.codec import has_path, parse_arch, unique_str
+from nwot.adapters.embedded import nb201_index_of
 
 
 def test_rank_correlation_hand_computed():
@@ -173,7 +173,7 @@ def test_random_cells_distinct_and_seeded():
 
 
 def test_singular_treatments_by_hand():
-    from nwot.study import singular_treatments
+    from nwot.study.reproduction import singular_treatments
 
     score = [3.0, 1.0, 2.0, float("-inf")]
     acc = [90.0, 70.0, 80.0, 10.0]

@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nwot import table
+import nwot.adapters.embedded as table
 from nwot.errors import BenchmarkFileError, OutOfSpaceError
 from nwot.paths import PACKAGE_DATA
 from nwot.safe_pickle import safe_load
 
 REPO = Path(__file__).resolve().parent.parent
 
-#: The contract's columns (PRE / nwot.table docs), written out independently of the code under test.
+#: The contract's columns (PRE / nwot.adapters.embedded docs), written out independently of the code under test.
 EXPECTED_COLUMNS = {
     "arch", "params",
     "cifar10/ori-test@200",

@@ -12,8 +12,8 @@ import torch.nn.functional as F
 
 from nwot.errors import NwotError
 from nwot.evaluators.train import PRESETS, TrainConfig, TrainEvaluator, TrainingInterrupted, cosine_lr, train_preset
-from nwot.evaluators.train_data import cifar10_data, cutout, random_crop_flip, split_indices
-from nwot.models.complexity import count_flops, count_params
+from nwot.data.training import cifar10_data, cutout, random_crop_flip, split_indices
+from nwot.spaces.complexity import count_flops, count_params
 from nwot.spaces import get_space
 
 CELL = ((1, "sep_conv_3x3", 1, "max_pool_3x3"), (0, "identity", 2, "sep_conv_3x3"))
@@ -167,7 +167,7 @@ def test_checkpoint_key_separates_configs(cifar, space, tmp_path):
 
 
 def test_run_trained_search_reports_test_accuracy(shared_data, tmp_path):
-    from nwot.search.open_runner import run_trained_search
+    from nwot.search.run_trained import run_trained_search
 
     (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=shared_data, checkpoint_dir=tmp_path,
                                 train_overrides=dict(train_size=64, val_size=50, batch_size=32),

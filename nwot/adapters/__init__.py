@@ -1,4 +1,4 @@
 """Benchmark adapters: one query interface (:class:`~nwot.adapters.base.Benchmark`) over many backends."""
-from .base import (DATASET_SPLITS, Benchmark, Metric, QueryResult, SplitResult, TimedBenchmark,  # noqa: F401
+from nwot.adapters.base import (DATASET_SPLITS, Benchmark, Metric, QueryResult, SplitResult, TimedBenchmark,  # noqa: F401
                    TrainEval, get_benchmark, list_benchmarks, register_benchmark, remap_metric, resolve_seed,
                    search_dataset)

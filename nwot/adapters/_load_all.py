@@ -1,9 +1,6 @@
-"""Import every built-in adapter module so that its ``@register_benchmark`` runs."""
-import importlib
-
-for _mod in ("table", "nats", "nb201", "nb101", "nds"):
-    try:
-        importlib.import_module(f"{__package__}.{_mod}")
-    except ModuleNotFoundError as e:  # a backend module not written yet: skip only that exact module
-        if e.name != f"{__package__}.{_mod}":
-            raise
+"""Import every built-in backend module so that its ``@register_benchmark`` runs (an import error propagates)."""
+import nwot.adapters.nats  # noqa: F401
+import nwot.adapters.nb101  # noqa: F401
+import nwot.adapters.nb201_api  # noqa: F401
+import nwot.adapters.nds  # noqa: F401
+import nwot.adapters.tables  # noqa: F401

@@ -26,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-from ..errors import NwotError, OutOfSpaceError, check_choice
-from ..registry import Registry
+from nwot.errors import NwotError, OutOfSpaceError, check_choice
+from nwot.registry import Registry
 
 SeedLike = Union[None, int, random.Random]
 HpLike = Union[str, int]
@@ -349,12 +349,12 @@ register_benchmark = BENCHMARKS.register
 def get_benchmark(name: str, **kwargs: Any) -> Benchmark:
     """Open a registered benchmark backend, e.g. ``get_benchmark("table")`` (embedded NB201 table),
     ``get_benchmark("nats-tss", path=...)``, ``get_benchmark("nb201-api", path=...)``."""
-    from . import _load_all  # noqa: F401
+    from nwot.adapters import _load_all  # noqa: F401
 
     return BENCHMARKS.create(name, **kwargs)
 
 
 def list_benchmarks() -> List[str]:
-    from . import _load_all  # noqa: F401
+    from nwot.adapters import _load_all  # noqa: F401
 
     return BENCHMARKS.names()

@@ -11,7 +11,7 @@ Archives (https://github.com/D-X-Y/NATS-Bench):
 ``path`` is either of those, or a folder holding them; by default ``$TORCH_HOME`` (else ``~/.torch``), as
 the official ``get_torch_home``. The official API unpickles with plain ``pickle``; nwot reads every file
 with the allow-list unpickler (:func:`nwot.safe_pickle.safe_load`) and hands the resulting dicts to the
-official ``ArchResults`` class (:mod:`nwot.adapters.records`), so a malicious archive cannot run code.
+official ``ArchResults`` class (:mod:`nwot.adapters.autodl`), so a malicious archive cannot run code.
 
 Schedules: TSS ``hp`` = "12" / "200" epochs, SSS "01" / "12" / "90". SSS accuracies exist only in these
 archives (nwot embeds none).
@@ -23,11 +23,11 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-from ..errors import BenchmarkFileError, NwotError, check_choice
-from ..safe_pickle import safe_load
-from .archindex import ArchIndex, detect_space
-from .base import register_benchmark
-from .records import RecordBenchmark
+from nwot.errors import BenchmarkFileError, NwotError, check_choice
+from nwot.safe_pickle import safe_load
+from nwot.adapters.index import ArchIndex, detect_space
+from nwot.adapters.base import register_benchmark
+from nwot.adapters.autodl import RecordBenchmark
 
 SOURCE = "https://github.com/D-X-Y/NATS-Bench"
 #: Archive base names (official ``ALL_BASE_NAMES``) and sizes of the two spaces.

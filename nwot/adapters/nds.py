@@ -10,7 +10,7 @@ A file is a list of job records (the NDS notebooks' ``load_sweep``; ``_reruns`` 
 ``{"top": [...], "mid": [...]}``, read as top then mid, as the NASWOT and NNI loaders do). Keys used
 here (the notebooks' ``_KEYS_TO_CP`` / ``_KEYS_TO_AVG`` / ``_KEYS_TO_APPEND`` and NNI's NDS importer):
 
-* ``net``: the architecture config (see :mod:`nwot.spaces.nds`);
+* ``net``: the architecture config (see :mod:`nwot.spaces.nds.codec`);
 * ``test_ep_top1`` / ``train_ep_top1``: top-1 *error* (%) after each epoch; ``train_ep_loss``;
   ``min_test_top1``: the lowest test error over epochs;
 * ``params``: learnable parameters (a count; the notebooks plot ``params * 1e-6`` as "params (M)");
@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..errors import BenchmarkFileError, NwotError, OutOfSpaceError
-from ..spaces.nds import SPACE_NAMES, canonical_net, check_net, to_arch
-from .base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
+from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
+from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net, check_net, to_arch
+from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
 
 NDS_URL = "https://github.com/facebookresearch/nds"
 #: Folder holding the extracted NDS data (``<space>.json`` files), used when no path is given.

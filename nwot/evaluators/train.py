@@ -9,7 +9,7 @@ The candidate network (``space.build(arch, ...)``) is trained from a seeded defa
 
 * the standard CIFAR augmentation, written with torch ops (no torchvision): zero-pad 4 pixels, take a
   random 32x32 crop, flip horizontally with probability 1/2; optional cutout (see
-  :mod:`nwot.evaluators.train_data`, which also holds the tensor datasets);
+  :mod:`nwot.data.training`, which also holds the tensor datasets);
 * a held-out validation split drawn from the *training* images (the search signal never touches the
   test set): a seeded permutation of the training split gives ``val_size`` validation images, then
   ``train_size`` training images.
@@ -27,7 +27,7 @@ last finished epoch. Batch order and augmentation of epoch e come from a ``torch
 with ``(seed, e)`` and the learning rate is a function of the step, so a resumed run ends with the
 same weights as an uninterrupted one (bit-identical on CPU).
 
-Randomness: weight init under :func:`nwot.score.torch_seed`, data split / order / augmentation from
+Randomness: weight init under :func:`nwot.proxies.naswot.torch_seed`, data split / order / augmentation from
 ``torch.Generator`` objects; global RNGs are never seeded.
 """
 from __future__ import annotations
@@ -45,11 +45,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import NwotError, check_choice
-from ..models.complexity import count_flops, count_params
-from ..search.base import Evaluation
-from ..spaces.base import Arch, SearchSpace
-from .train_data import (ImageData, augmented_batch, cifar10_data, cutout, from_arrays, from_dataset,  # noqa: F401
+from nwot.errors import NwotError, check_choice
+from nwot.spaces.complexity import count_flops, count_params
+from nwot.search.base import Evaluation
+from nwot.spaces.base import Arch, SearchSpace
+from nwot.data.training import (ImageData, augmented_batch, cifar10_data, cutout, from_arrays, from_dataset,  # noqa: F401
                          normalised, random_crop_flip, split_indices)
 
 
@@ -120,7 +120,7 @@ class TrainConfig:
 #: Named budgets. ``cpu_tiny`` (1 epoch on 2,000 images, 500 held out) is for tests and CPU demos.
 #: ``pnas_proxy`` is the search-time budget of Liu et al., PNAS, ECCV 2018, §5.1: each child trained for
 #: 20 epochs with 5,000 of the 50,000 CIFAR-10 training images held out (their child networks use
-#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.open_runner.DEFAULT_BUILD``); batch size
+#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run_trained.DEFAULT_BUILD``); batch size
 #: 32, lr 0.025 and weight decay 3e-4 are DARTS-style choices of ours. ``blockqnn_proxy`` is a short
 #: "early-stop" budget in the spirit of Zhong et al., BlockQNN, CVPR 2018, §3.4 (12 epochs); the paper's
 #: exact early-stop recipe (trained with Adam) is not reproduced, we keep SGD + cosine.
@@ -237,7 +237,7 @@ class TrainEvaluator:
 
     space: SearchSpace  # builds the candidate networks
     config: TrainConfig = field(default_factory=TrainConfig)  # training budget and hyper-parameters
-    data: Optional[ImageData] = None  # training split; None = CIFAR-10 via nwot.data (data_dir / $NWOT_DATA_DIR)
+    data: Optional[ImageData] = None  # training split; None = CIFAR-10 via nwot.data.datasets (data_dir / $NWOT_DATA_DIR)
     build_kwargs: Mapping[str, Any] = field(default_factory=dict)  # macro config passed to space.build
     checkpoint_dir: Optional[os.PathLike] = None  # per-candidate checkpoint folders (None = no checkpoints)
     data_dir: Optional[os.PathLike] = None  # CIFAR-10 folder when data is None
@@ -266,7 +266,7 @@ class TrainEvaluator:
 
     # -- training ---------------------------------------------------------------------------------
     def build(self, arch: Arch) -> nn.Module:
-        from ..score import torch_seed
+        from nwot.proxies.naswot import torch_seed
 
         with torch_seed(self.config.seed):
             return self.space.build(arch, num_classes=self.data.num_classes, **self.build_kwargs)

@@ -1,9 +1,11 @@
-"""Import every built-in strategy module so that its ``@register_strategy`` runs."""
-import importlib
-
-for _mod in ("random", "naswot", "rea", "area", "reinforce", "bo", "lse", "pnas", "blockqnn", "prescreen"):
-    try:
-        importlib.import_module(f"{__package__}.{_mod}")
-    except ModuleNotFoundError as e:  # a strategy module not written yet: skip only that exact module
-        if e.name != f"{__package__}.{_mod}":
-            raise
+"""Import every built-in strategy module so that its ``@register_strategy`` runs (an import error propagates)."""
+import nwot.search.area  # noqa: F401
+import nwot.search.blockqnn  # noqa: F401
+import nwot.search.bo  # noqa: F401
+import nwot.search.lse  # noqa: F401
+import nwot.search.naswot  # noqa: F401
+import nwot.search.pnas  # noqa: F401
+import nwot.search.prescreen  # noqa: F401
+import nwot.search.random  # noqa: F401
+import nwot.search.rea  # noqa: F401
+import nwot.search.reinforce  # noqa: F401

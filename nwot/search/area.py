@@ -11,10 +11,10 @@ from __future__ import annotations
 import collections
 from typing import Any, Deque, Dict, List
 
-from ..errors import NwotError
-from ..spaces.base import Arch
-from .base import Evaluator, register_strategy
-from .rea import RegularizedEvolution
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch
+from nwot.search.base import Evaluator, register_strategy
+from nwot.search.rea import RegularizedEvolution
 
 
 @register_strategy("area")

@@ -26,9 +26,9 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 
-from ..errors import NwotError
-from ..registry import Registry
-from ..spaces.base import Arch, SearchSpace
+from nwot.errors import NwotError
+from nwot.registry import Registry
+from nwot.spaces.base import Arch, SearchSpace
 
 #: Trace ``kind`` of an evaluation by the search evaluator (the only kind that competes for the best).
 EVAL = "eval"
@@ -162,7 +162,7 @@ register_strategy = STRATEGIES.register
 
 
 def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: Any) -> Strategy:
-    from . import _load_all  # noqa: F401
+    from nwot.search import _load_all  # noqa: F401
 
     cls = STRATEGIES.get(name)
     allowed = strategy_options(name)
@@ -176,14 +176,14 @@ def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: An
 
 def strategy_options(name: str) -> List[str]:
     """The keyword options of strategy ``name`` (its constructor's, past ``space`` and ``rng``)."""
-    from . import _load_all  # noqa: F401
+    from nwot.search import _load_all  # noqa: F401
 
     params = list(inspect.signature(STRATEGIES.get(name).__init__).parameters.values())[3:]
     return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
 
 
 def list_strategies() -> List[str]:
-    from . import _load_all  # noqa: F401
+    from nwot.search import _load_all  # noqa: F401
 
     return STRATEGIES.names()
 

@@ -2,7 +2,7 @@
 
 Zhong et al., "Practical Block-wise Neural Network Architecture Generation", CVPR 2018
 (arXiv:1708.05552), §3.2-3.4. The agent builds a block layer by layer: the state is the current layer's
-code, an action the next layer's code (:mod:`nwot.spaces.blockqnn`), a terminal layer ends the episode.
+code, an action the next layer's code (:mod:`nwot.spaces.blockqnn.codec`), a terminal layer ends the episode.
 On NAS-Bench-201 the episode is the 6 edge decisions (:class:`~nwot.search.progressive.NB201EdgeDecisions`).
 
 * **Q update** (§3.2, Eq. 3), applied to an episode's transitions from last to first::
@@ -19,7 +19,7 @@ On NAS-Bench-201 the episode is the 6 edge decisions (:class:`~nwot.search.progr
       R = ACC_EarlyStop - mu log(FLOPs) - rho log(Density)
 
   ACC is the evaluation's signal times ``signal_scale`` (% -> fraction), FLOPs is the evaluator's
-  ``info["flops"]`` (conv/linear MACs, :mod:`nwot.models.complexity`), Density = edges / nodes of
+  ``info["flops"]`` (conv/linear MACs, :mod:`nwot.spaces.complexity`), Density = edges / nodes of
   the block DAG (``space.density``). ``mu = rho = 0`` disables the correction (needed on tables
   without FLOPs).
 * **Epsilon-greedy** with epsilon annealed from 1.0 to 0.1 (§3.2, Table 2): :data:`PAPER_SCHEDULE`
@@ -41,10 +41,10 @@ import random
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple
 
-from ..errors import NwotError, check_choice
-from ..spaces.base import Arch, SearchSpace
-from .base import Evaluation, Strategy, register_strategy
-from .progressive import DecisionProcess, decision_process_for
+from nwot.errors import NwotError, check_choice
+from nwot.spaces.base import Arch, SearchSpace
+from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.search.progressive import DecisionProcess, decision_process_for
 
 #: BlockQNN Table 2 (as we read it): epsilon and the number of iterations (64 blocks each) it is used for.
 PAPER_SCHEDULE: Tuple[Tuple[float, int], ...] = (

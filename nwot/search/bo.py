@@ -18,10 +18,10 @@ import logging
 from contextlib import contextmanager
 from typing import Any, Dict, List, Sequence
 
-from ..errors import NwotError
-from ..spaces.base import Arch
-from .base import Evaluation, Strategy, register_strategy
-from .categorical import categorical_view
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch
+from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.search.categorical import categorical_view
 
 
 @contextmanager

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence, Tuple
 
-from ..errors import NwotError, OutOfSpaceError
-from ..spaces.base import Arch, SearchSpace
+from nwot.errors import NwotError, OutOfSpaceError
+from nwot.spaces.base import Arch, SearchSpace
 
 
 @dataclass(frozen=True)

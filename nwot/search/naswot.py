@@ -1,17 +1,17 @@
 """NASWOT search (Mellor et al., "Neural Architecture Search without Training", ICML 2021, §4, Alg. 1):
 sample ``N`` cells uniformly *with replacement*, score each untrained, keep the highest score.
 
-Run it with a NASWOT evaluator (live :class:`~nwot.evaluators.score.ScoreEvaluator` or
-:class:`~nwot.evaluators.stored_score.StoredScoreEvaluator`) and ``Budget(evaluations=N)``; the loop's
+Run it with a NASWOT evaluator (live :class:`~nwot.evaluators.proxy.ScoreEvaluator` or
+:class:`~nwot.evaluators.stored.StoredScoreEvaluator`) and ``Budget(evaluations=N)``; the loop's
 best-by-signal is the argmax score. ``n`` (optional) also stops asking after ``N`` draws.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..errors import NwotError
-from ..spaces.base import Arch
-from .base import Evaluation, Strategy, register_strategy
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch
+from nwot.search.base import Evaluation, Strategy, register_strategy
 
 
 @register_strategy("naswot")

@@ -31,11 +31,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 import numpy as np
 from scipy.stats import spearmanr
 
-from ..errors import NwotError
-from ..spaces.base import Arch, SearchSpace
-from .base import Evaluation, Strategy, register_strategy
-from .progressive import progression_for
-from .surrogates import EnsembleSurrogate, SurrogateConfig
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch, SearchSpace
+from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.search.progressive import progression_for
+from nwot.search.surrogates import EnsembleSurrogate, SurrogateConfig
 
 #: ``select(ranked_candidates, k) -> chosen`` (at most k, a subset of the candidates).
 Selector = Callable[[List[Arch], int], List[Arch]]

@@ -20,7 +20,7 @@ cost includes them (``info["screen_seconds"]``). With an evaluation-count budget
 trained models) they are reported, not limiting.
 
 A score is the clean-mode ``log|det K_H|`` of the untrained network built exactly as the evaluator
-builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.scoring_batch`.
+builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.datasets.scoring_batch`.
 """
 from __future__ import annotations
 
@@ -30,9 +30,9 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 import torch
 
-from ..errors import NwotError
-from ..spaces.base import Arch, SearchSpace
-from .base import Evaluation, Evaluator, Strategy, get_strategy, register_strategy
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch, SearchSpace
+from nwot.search.base import Evaluation, Evaluator, Strategy, get_strategy, register_strategy
 
 
 class NaswotScreen:
@@ -41,7 +41,7 @@ class NaswotScreen:
     def __init__(self, space: SearchSpace, *, build_kwargs: Optional[Mapping[str, Any]] = None,
                  batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0, num_classes: int = 10,
                  images: Optional[torch.Tensor] = None, data_dir=None, device: Optional[str] = None) -> None:
-        from ..data import scoring_batch
+        from nwot.data.datasets import scoring_batch
 
         self.space = space
         self.build_kwargs = dict(build_kwargs or {})
@@ -54,7 +54,7 @@ class NaswotScreen:
         self.pending_seconds = 0.0  # scoring time not yet charged to an evaluation
 
     def score(self, arch: Arch) -> float:
-        from ..score import naswot_score, torch_seed
+        from nwot.proxies.naswot import naswot_score, torch_seed
 
         key = self.space.encode(arch)
         if key not in self.scores:

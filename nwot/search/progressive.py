@@ -2,7 +2,7 @@
 
 PNAS (Liu et al., ECCV 2018, §3.2) needs a space whose cells are built one *level* at a time: the
 level-1 cells (``roots``), the children of a cell (one more unit of structure), and a token sequence
-per cell for its surrogate. :class:`~nwot.spaces.pnas_cell.PNASCellSpace` is itself such a
+per cell for its surrogate. :class:`~nwot.spaces.pnas.space.PNASCellSpace` is itself such a
 :class:`Progression` (level = number of blocks). NAS-Bench-201 is adapted by
 :class:`NB201EdgeProgression`.
 
@@ -16,16 +16,16 @@ yet decided.) Tokens: one ``(edge, op)`` pair per non-``none`` edge, in arch-str
 
 BlockQNN (Zhong et al., CVPR 2018, §3.2) needs a finite-horizon decision process: a start state,
 the valid actions of a state, the transition, and how an action sequence maps to an arch.
-:class:`~nwot.spaces.blockqnn.BlockQNNSpace` is one (states and actions are layer codes);
+:class:`~nwot.spaces.blockqnn.space.BlockQNNSpace` is one (states and actions are layer codes);
 :class:`NB201EdgeDecisions` makes NB201 a sequence of 6 edge decisions.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Hashable, List, Protocol, Sequence, Tuple, runtime_checkable
 
-from ..errors import NwotError
-from ..spaces import nb201
-from ..spaces.base import Arch, SearchSpace
+from nwot.errors import NwotError
+from nwot.spaces import nb201
+from nwot.spaces.base import Arch, SearchSpace
 
 
 @runtime_checkable

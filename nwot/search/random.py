@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from ..spaces.base import Arch
-from .base import Evaluation, Strategy, register_strategy
+from nwot.spaces.base import Arch
+from nwot.search.base import Evaluation, Strategy, register_strategy
 
 
 @register_strategy("random")

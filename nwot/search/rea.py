@@ -11,9 +11,9 @@ from __future__ import annotations
 import collections
 from typing import Any, Deque, Dict, List, Sequence, Tuple
 
-from ..errors import NwotError
-from ..spaces.base import Arch
-from .base import Evaluation, Strategy, register_strategy
+from nwot.errors import NwotError
+from nwot.spaces.base import Arch
+from nwot.search.base import Evaluation, Strategy, register_strategy
 
 Member = Tuple[Arch, float]  # (arch, search signal)
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..errors import NwotError, check_choice
+from nwot.errors import NwotError, check_choice
 
 SURROGATE_KINDS: Tuple[str, ...] = ("lstm", "mlp")
 
@@ -161,7 +161,7 @@ class EnsembleSurrogate:
 
     def fit(self, cells: Sequence[Tokens], targets: Sequence[float], seed: int) -> "EnsembleSurrogate":
         """Train every member from scratch on its 4/5 of ``(cells, targets)`` (``seed`` fixes init, folds, order)."""
-        from ..score import torch_seed
+        from nwot.proxies.naswot import torch_seed
 
         y = torch.tensor([float(t) for t in targets], dtype=torch.float32)
         if len(y) != len(cells) or len(y) < 1 or not torch.isfinite(y).all():

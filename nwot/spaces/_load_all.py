@@ -1,9 +1,7 @@
-"""Import every built-in space module so that its ``@register_space`` runs."""
-import importlib
-
-for _mod in ("nb201", "nats_sss", "nb101", "nds", "pnas_cell", "blockqnn"):
-    try:
-        importlib.import_module(f"{__package__}.{_mod}")
-    except ModuleNotFoundError as e:  # a space module not written yet: skip only that exact module
-        if e.name != f"{__package__}.{_mod}":
-            raise
+"""Import every built-in space package so that its ``@register_space`` runs (an import error propagates)."""
+import nwot.spaces.blockqnn  # noqa: F401
+import nwot.spaces.nats_sss  # noqa: F401
+import nwot.spaces.nb101  # noqa: F401
+import nwot.spaces.nb201  # noqa: F401
+import nwot.spaces.nds  # noqa: F401
+import nwot.spaces.pnas  # noqa: F401

@@ -14,7 +14,7 @@ from typing import Any, Hashable, List, Protocol, runtime_checkable
 
 import torch.nn as nn
 
-from ..registry import Registry
+from nwot.registry import Registry
 
 Arch = Hashable
 
@@ -42,12 +42,12 @@ register_space = SPACES.register
 
 def get_space(name: str, **kwargs: Any) -> SearchSpace:
     """Instantiate the registered space ``name`` (e.g. ``"nb201"``, ``"nats_sss"``, ``"nb101"``)."""
-    from . import _load_all  # noqa: F401  (registers the built-in spaces)
+    from nwot.spaces import _load_all  # noqa: F401  (registers the built-in spaces)
 
     return SPACES.create(name, **kwargs)
 
 
 def list_spaces() -> List[str]:
-    from . import _load_all  # noqa: F401
+    from nwot.spaces import _load_all  # noqa: F401
 
     return SPACES.names()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent
 sys.path.insert(0, str(OUT.parents[2]))
-from nwot.models.nds_cell import SPACE_NODES, SPACE_OPS  # noqa: E402
+from nwot.spaces.nds.cell_model import SPACE_NODES, SPACE_OPS  # noqa: E402
 
 EPOCHS = 5
 CELL_SPACES = ["Amoeba", "DARTS", "ENAS", "NASNet", "PNAS"]

@@ -1,0 +1,114 @@
+"""The NAS-Bench-201 table embedded in nwot: one row per cell, seed-mean accuracies and costs.
+
+Row ``i`` is NB201 index ``i`` (0..15624), the position in the benchmark's own ``meta_archs`` list
+(Dong & Yang, NAS-Bench-201, ICLR 2020; Dong et al., NATS-Bench, TPAMI 2021). Columns are
+``arch`` (arch string), ``params`` (MB = 10^6 parameters of the 10-class CIFAR-10 network) and
+``"{dataset}/{split}@{hp}"`` with the benchmark's own names: ``dataset`` in cifar10 (trained on
+50k), cifar10-valid (trained on 25k), cifar100, ImageNet16-120; ``split`` in train, x-valid, x-test,
+ori-test; ``hp`` = training epochs of the schedule, 200 (final) or 12 (the cheap proxy run, a separate
+training with its own schedule). ``cifar10-valid/cost@12`` is the 12-epoch *train-all-time* in
+seconds; the official ``simulate_train_eval`` charges ``valid-per-time`` on top (2.4-4.2 s, 3-4 %, on the
+three real NATS records), which this source does not store. Every value is a mean over the benchmark's seeds; the
+sources of each column are listed in ``nwot/_data/README.md`` (built by
+``scripts/build_package_data.py``).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import lzma
+from typing import Dict, List, Tuple
+
+import numpy as np
+import pandas as pd
+
+from nwot.errors import BenchmarkFileError, OutOfSpaceError
+from nwot.paths import package_data
+
+TABLE_FILE = "nb201_table.csv.xz"
+REBUILD_COMMAND = "python scripts/build_package_data.py"
+NUM_ROWS = 15_625
+
+#: Accuracy (%) / cost (s) columns of the embedded table, in file order.
+METRIC_COLUMNS: Tuple[str, ...] = (
+    "cifar10/ori-test@200",
+    "cifar10-valid/train@200",
+    "cifar10-valid/x-valid@200",
+    "cifar10-valid/ori-test@200",
+    "cifar100/train@200",
+    "cifar100/x-valid@200",
+    "cifar100/x-test@200",
+    "ImageNet16-120/train@200",
+    "ImageNet16-120/x-valid@200",
+    "ImageNet16-120/x-test@200",
+    "cifar10/ori-test@12",
+    "cifar10-valid/x-valid@12",
+    "cifar10-valid/cost@12",
+    "cifar100/x-valid@12",
+    "cifar100/x-test@12",
+    "ImageNet16-120/x-valid@12",
+    "ImageNet16-120/x-test@12",
+)
+#: Index column, then the data columns, as written in the CSV.
+INDEX_COLUMN = "index"
+COLUMNS: Tuple[str, ...] = ("arch", "params") + METRIC_COLUMNS
+
+
+def _bad_table(msg: str) -> BenchmarkFileError:
+    return BenchmarkFileError(f"{msg}; rebuild it with `{REBUILD_COMMAND}` (needs the staged shared data)")
+
+
+@functools.lru_cache(maxsize=1)
+def load_nb201_table() -> pd.DataFrame:
+    """The embedded table (15,625 rows, index = NB201 index). Cached: treat it as read-only (``.copy()`` first)."""
+    path = package_data(TABLE_FILE)
+    if not path.is_file():
+        raise _bad_table(f"embedded NB201 table {path} is missing")
+    try:
+        with lzma.open(path, "rt", encoding="utf-8", newline="") as f:
+            header, *rows = list(csv.reader(f))
+    except (OSError, EOFError, lzma.LZMAError, UnicodeDecodeError, csv.Error) as e:
+        raise _bad_table(f"embedded NB201 table {path} is corrupt ({type(e).__name__}: {e})") from e
+    if tuple(header) != (INDEX_COLUMN,) + COLUMNS:
+        raise _bad_table(f"embedded NB201 table {path} has columns {header}, expected {[INDEX_COLUMN, *COLUMNS]}")
+    if len(rows) != NUM_ROWS or any(len(r) != len(header) for r in rows) \
+            or [r[0] for r in rows] != [str(i) for i in range(NUM_ROWS)]:
+        raise _bad_table(f"embedded NB201 table {path} must have index 0..{NUM_ROWS - 1} and "
+                         f"{len(header)} fields per row, got {len(rows)} rows")
+    columns = list(zip(*rows))
+    try:  # Python's float() is correctly rounded, so the repr-written values come back exactly
+        data = {name: np.array([float(v) for v in columns[k + 2]]) for k, name in enumerate(COLUMNS[1:])}
+    except ValueError as e:
+        raise _bad_table(f"embedded NB201 table {path} has a non-numeric value ({e})") from e
+    df = pd.DataFrame({"arch": pd.Series(columns[1], dtype=object), **data},
+                      index=pd.RangeIndex(NUM_ROWS, name=INDEX_COLUMN))
+    if df[list(COLUMNS[1:])].isna().any().any():
+        raise _bad_table(f"embedded NB201 table {path} has missing (NaN) values")
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def _arch_strings() -> Tuple[str, ...]:
+    return tuple(load_nb201_table()["arch"])
+
+
+@functools.lru_cache(maxsize=1)
+def _index_of() -> Dict[str, int]:
+    return {arch: i for i, arch in enumerate(_arch_strings())}
+
+
+def nb201_arch_strings() -> List[str]:
+    """Arch string of every NB201 index, in index order (= NATS-Bench ``meta_archs``)."""
+    return list(_arch_strings())
+
+
+def nb201_index_of(arch_str: str) -> int:
+    """NB201 index of an arch string ``|op~0|+|op~0|op~1|+|op~0|op~1|op~2|``."""
+    try:
+        return _index_of()[arch_str]
+    except (KeyError, TypeError):
+        pass
+    from nwot.spaces.nb201.codec import parse_arch  # raises a precise error for a malformed string
+
+    parse_arch(arch_str)
+    raise OutOfSpaceError(f"{arch_str!r} is not one of the {NUM_ROWS} NB201 arch strings")

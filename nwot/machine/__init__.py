@@ -1,0 +1,1 @@
+"""Machine-dependent choices, measured at run time: devices, allocator tuning."""

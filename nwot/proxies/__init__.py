@@ -1,0 +1,1 @@
+"""Zero-cost proxies behind one interface: :mod:`.naswot` (the NASWOT kernel and score)."""

@@ -1,0 +1,1 @@
+"""Studies over stored scores and searches: correlations, search replay, plots, provenance."""
