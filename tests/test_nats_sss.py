@@ -1,7 +1,8 @@
 """NATS-Bench size space: codec against the real meta file, sampling / mutation, and the network.
 
 Ground truth: the real ``NATS-sss-v1_0-50262-simple`` meta (all 32,768 ``meta_archs``) and records
-(params of 0, 11, 284 for cifar10 / cifar100 / ImageNet16-120), MANIFEST §2.
+(params of 0, 11, 284 for cifar10 / cifar100 / ImageNet16-120), MANIFEST §2; whole files in the committed
+cut (tests/data/shared).
 """
 from __future__ import annotations
 
@@ -40,13 +41,13 @@ def one_torch_thread():
 
 
 @pytest.fixture(scope="module")
-def meta(shared_data):
-    return _plain_load(shared_data / "nats" / SSS_DIR / "meta.pickle.pbz2")["meta_archs"]
+def meta(cut_data):
+    return _plain_load(cut_data / "nats" / SSS_DIR / "meta.pickle.pbz2")["meta_archs"]
 
 
 @pytest.fixture(scope="module")
-def records(shared_data):
-    return {i: _plain_load(shared_data / "nats" / SSS_DIR / f"{i:06d}.pickle.pbz2") for i in (0, 11, 284)}
+def records(cut_data):
+    return {i: _plain_load(cut_data / "nats" / SSS_DIR / f"{i:06d}.pickle.pbz2") for i in (0, 11, 284)}
 
 
 def test_index_order_is_itertools_product_of_the_real_meta(meta):

@@ -18,8 +18,9 @@ from _nb101_specs import FIRST_ROW, INCEPTION  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def naslib(shared_data):
-    with lzma.open(shared_data / "nb101/naslib/zc_nasbench101_subset500.json.xz", "rt") as f:
+def naslib(data_root):
+    """NASLib's NB101 rows: the committed cut's 50 (every row of the 3 classes below included), then all 500."""
+    with lzma.open(data_root / "nb101/naslib/zc_nasbench101_subset500.json.xz", "rt") as f:
         return [(to_spec(k), v) for k, v in json.load(f)["nasbench101"]["cifar10"].items()]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import itertools
 import random
 
-import pandas as pd
 import pytest
 import torch
 import torch.nn as nn
@@ -22,12 +21,14 @@ from nwot.safe_pickle import safe_load
 from nwot.spaces.nb201.codec import OPS, neighbours, parse_arch
 
 
+PARAMS_CSV = "nb201/naswot_authors/arch_score_acc.csv.xz"
+
+
 @pytest.fixture(scope="module")
-def params_table(shared_data):
-    """NASWOT authors' copy of NB201's per-arch table (row = NB201 index, ``params`` in MB)."""
-    df = pd.read_csv(shared_data / "nb201" / "naswot_authors" / "arch_score_acc.csv.xz")
-    assert len(df) == 15625 and df["arch"].tolist() == list(range(15625))
-    return df
+def params_table(cut_data):
+    """NASWOT authors' copy of NB201's per-arch table (index = NB201 index, ``params`` in MB): the committed
+    cut's rows, which include the indices test_analytic_count_equals_built_model draws."""
+    return cut_data.nb201_frame(PARAMS_CSV)
 
 
 def n_params(model: nn.Module) -> int:
@@ -58,16 +59,19 @@ def test_known_param_counts_from_the_benchmark():
     assert nb201_param_count((3,) * 6) == 1531546  # largest: all nor_conv_3x3
 
 
-def test_analytic_count_matches_benchmark_params_column(params_table):
+def test_analytic_count_matches_benchmark_params_column(data_root):
     """Every cell whose NB201 ``params`` is a single model's count equals ours exactly.
 
     NB201 averages ``params`` over its seed records; for a few cells one record was of a different cell
     (MANIFEST §1.3), so the value is a mean of 2 or 3 counts. Those rows must be explained as such a mean
     of our count and the counts of one-edge neighbours; all other rows must match exactly.
     """
+    params_table = data_root.nb201_frame(PARAMS_CSV)
+    if data_root.full:
+        assert len(params_table) == 15625 and params_table["arch"].tolist() == list(range(15625))
     exact = mixed = 0
     integer_rows = integer_exact = 0
-    for i, (arch_str, mb) in enumerate(zip(params_table["cellstr"], params_table["params"])):
+    for i, arch_str, mb in zip(params_table.index, params_table["cellstr"], params_table["params"]):
         ours = nb201_param_count(arch_str)
         value = mb * 1e6
         is_integer = abs(value - round(value)) < 1e-3
@@ -84,6 +88,9 @@ def test_analytic_count_matches_benchmark_params_column(params_table):
         }
         assert any(abs(value - m) < 1e-2 for m in means), (i, arch_str, mb, ours)
         mixed += 1
+    if not data_root.full:  # the cut keeps 8 seed means and index 737 (an integer seed mean, below)
+        assert exact + mixed == len(params_table) and mixed >= 9 and integer_rows - integer_exact >= 1
+        return
     assert exact == 15421 > 15000
     assert mixed == 204
     # rows with an integer value: all but 5 coincidentally-integer seed means (e.g. idx 737: (157,306+185,306)/2)
@@ -137,10 +144,10 @@ def test_building_blocks():
     assert OPERATIONS["avg_pool_3x3"](4, 4, 1)(torch.ones(1, 4, 5, 5)).eq(1).all()  # count_include_pad=False
 
 
-def test_infer_cell_with_width_change_matches_nats_size_space(shared_data):
+def test_infer_cell_with_width_change_matches_nats_size_space(cut_data):
     """InferCell(C_in != C_out) as used by NATS-Bench's size space: rebuild the real record 000284
     (channels 8:8:40:32:40, one cell per stage) and compare with its stored parameter counts."""
-    record = safe_load(shared_data / "nats" / "NATS-sss-v1_0-50262-simple" / "000284.pickle.pbz2")
+    record = safe_load(cut_data / "nats" / "NATS-sss-v1_0-50262-simple" / "000284.pickle.pbz2")
     results = record["90"]["all_results"]
     for dataset, classes in (("cifar10", 10), ("cifar100", 100), ("ImageNet16-120", 120)):
         cfg = results[(dataset, 777)]["arch_config"]

@@ -1,4 +1,9 @@
-"""NB201 codec (nwot/spaces/nb201.py) against the benchmark's own strings, op vectors and canonical forms."""
+"""NB201 codec (nwot/spaces/nb201.py) against the benchmark's own strings, op vectors and canonical forms.
+
+The benchmark's strings: NATS-Bench TSS ``meta_archs`` (all 15,625, from the committed cut's whole meta file;
+equal to the landscape CSV's ``ArchitectureString`` column, MANIFEST §7). Canonical forms and op vectors:
+the cut's rows of the landscape / encodings CSVs, and (real_data) every row of the full files.
+"""
 from __future__ import annotations
 
 import collections
@@ -6,11 +11,11 @@ import itertools
 import random
 import re
 
-import pandas as pd
 import pytest
 from scipy.stats import chisquare
 
 from nwot.errors import OutOfSpaceError
+from nwot.safe_pickle import safe_load
 from nwot.spaces.nb201.codec import (
     EDGES,
     NUM_ARCHS,
@@ -31,23 +36,37 @@ ROW0 = "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_co
 
 
 @pytest.fixture(scope="module")
-def nats_table(shared_data):
-    """NATS-Bench TSS table: ``ArchitectureString`` and ``UniqueString`` for all 15,625 cells (row = NB201 index)."""
-    df = pd.read_csv(shared_data / "nb201" / "nats_bench_landscape" / "nats_bench.csv.xz")
-    assert len(df) == NUM_ARCHS
+def meta_archs(cut_data):
+    """NATS-Bench TSS ``meta_archs``: the arch strings of all 15,625 cells in NB201 index order."""
+    archs = list(safe_load(cut_data / "nats" / "NATS-tss-v1_0-3ffb9-simple" / "meta.pickle.pbz2")["meta_archs"])
+    assert len(archs) == NUM_ARCHS
+    return archs
+
+
+@pytest.fixture(scope="module")
+def nats_table(data_root):
+    """NATS-Bench TSS table: ``ArchitectureString`` and ``UniqueString`` (index = NB201 index): the cut's rows,
+    then (real_data) all 15,625."""
+    df = data_root.nb201_frame("nb201/nats_bench_landscape/nats_bench.csv.xz")
+    if data_root.full:
+        assert len(df) == NUM_ARCHS
     return df
 
 
 @pytest.fixture(scope="module")
-def encodings(shared_data):
-    return pd.read_csv(shared_data / "nb201" / "derived" / "nb201_index_encodings.csv.xz")
+def encodings(data_root):
+    return data_root.nb201_frame("nb201/derived/nb201_index_encodings.csv.xz")
 
 
-def test_unique_str_equals_nats_bench_for_all_cells(nats_table):
+def test_unique_str_equals_nats_bench_for_all_cells(nats_table, data_root, meta_archs):
     ours = [unique_str(s) for s in nats_table["ArchitectureString"]]
-    mismatches = [(i, a, b) for i, (a, b) in enumerate(zip(ours, nats_table["UniqueString"])) if a != b]
+    mismatches = [(i, a, b) for i, a, b in zip(nats_table.index, ours, nats_table["UniqueString"]) if a != b]
     assert mismatches == []
-    assert len(set(ours)) == 6466
+    assert [meta_archs[i] for i in nats_table.index] == nats_table["ArchitectureString"].tolist()
+    if data_root.full:
+        assert len(set(ours)) == 6466
+    else:  # the class count over the benchmark's strings (the cut's meta file holds all 15,625)
+        assert len({unique_str(s) for s in meta_archs}) == 6466
     # the two rows printed in the MANIFEST (§1.2)
     assert unique_str(ROW0) == "(0)@avg_pool_3x3+(0)@avg_pool_3x3+(0)@nor_conv_1x1+(0)@nor_conv_1x1"
     assert unique_str((3, 3, 4, 1, 3, 1)) == "((0)@nor_conv_3x3)@avg_pool_3x3+(0)@nor_conv_3x3+((0)@nor_conv_3x3)@nor_conv_3x3+0"
@@ -63,8 +82,8 @@ def test_unique_str_zero_rules_by_hand():
     assert unique_str(("skip_connect",) * 6) == "0+0+0+0"
 
 
-def test_has_path(nats_table):
-    no_path = [s for s in nats_table["ArchitectureString"] if not has_path(parse_arch(s))]
+def test_has_path(meta_archs):
+    no_path = [s for s in meta_archs if not has_path(parse_arch(s))]
     assert len(no_path) == 341
     # independent check: a cell has an input->output path iff its canonical form still mentions node 0
     assert all(has_path(a) == ("0" in unique_str(a)) for a in itertools.product(OPS, repeat=6))
@@ -77,8 +96,8 @@ def test_has_path(nats_table):
     assert has_path(parse_arch("|none~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|"))
 
 
-def test_parse_format_round_trip_all_cells(nats_table):
-    strings = list(nats_table["ArchitectureString"])
+def test_parse_format_round_trip_all_cells(meta_archs):
+    strings = list(meta_archs)
     assert len(set(strings)) == NUM_ARCHS
     for s in strings:
         arch = parse_arch(s)

@@ -6,14 +6,13 @@ import itertools
 from collections import Counter
 import math
 import random
-import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.evaluators.train import TrainConfig, TrainEvaluator, cifar10_data
+from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.spaces.complexity import count_params
 from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
 from nwot.search import Budget, Evaluation, get_strategy, run_search
@@ -28,10 +27,9 @@ SMALL_SURROGATE = dict(embed=16, hidden=32, epochs=20)
 
 
 @pytest.fixture(scope="module")
-def cifar(shared_data):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # partial CIFAR-10 train split (1 batch file)
-        return cifar10_data(shared_data)
+def cifar(cifar10_sample):
+    """Real CIFAR-10 training images: the 1,280 embedded in nwot (conftest)."""
+    return cifar10_sample
 
 
 # -- space ---------------------------------------------------------------------------------------

@@ -36,8 +36,8 @@ def test_allowed_types_round_trip():
     assert back["b"] == 1.5 and back["c"] == {1, 2}
 
 
-def test_real_nats_meta_loads(shared_data):
-    meta = safe_load(shared_data / "nats" / "NATS-tss-v1_0-3ffb9-simple" / "meta.pickle.pbz2")
+def test_real_nats_meta_loads(cut_data):
+    meta = safe_load(cut_data / "nats" / "NATS-tss-v1_0-3ffb9-simple" / "meta.pickle.pbz2")
     assert meta["total_archs"] == 15625
     assert meta["meta_archs"][0] == (
         "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")

@@ -18,7 +18,6 @@ import torch.nn.functional as F
 
 import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
-from nwot.safe_pickle import safe_load
 from nwot.evaluators.proxy import ScoreConfig
 from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
                         naswot_score, torch_seed)
@@ -428,13 +427,13 @@ NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|n
 
 
 @pytest.fixture(scope="module")
-def cifar16(shared_data):
-    """The first 16 images of the JPEG-derived CIFAR-10 training batch, NB201-normalised."""
-    from nwot.data.datasets import normalise
+def cifar16():
+    """The first 16 images of the JPEG-derived CIFAR-10 training batch, NB201-normalised (from the embedded
+    sample, which is that batch's first 1,280 images: tests/test_data.py)."""
+    from nwot.data.datasets import load_embedded_sample, normalise
 
-    batch = safe_load(shared_data / "cifar10" / "jpeg_derived" / "data_batch_1.xz", encoding="bytes")
-    raw = np.asarray(batch[b"data"][:16], dtype=np.uint8).reshape(16, 3, 32, 32).transpose(0, 2, 3, 1)
-    return normalise(raw, "cifar10")
+    images, _, _ = load_embedded_sample()
+    return normalise(images[:16], "cifar10")
 
 
 def test_nb201_network_matches_naive_in_both_modes(cifar16):

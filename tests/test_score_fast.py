@@ -15,7 +15,6 @@ import torch.nn.functional as F
 
 import nwot.proxies.naswot as score_mod
 from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
-from nwot.safe_pickle import safe_load
 from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
 
 
@@ -61,13 +60,13 @@ CELLS = [
 
 
 @pytest.fixture(scope="module")
-def cifar16(shared_data):
-    """16 JPEG-derived CIFAR-10 training images, NB201-normalised."""
-    from nwot.data.datasets import normalise
+def cifar16():
+    """16 JPEG-derived CIFAR-10 training images (100..115 of data_batch_1, from the embedded sample, which
+    is that batch's first 1,280 images), NB201-normalised."""
+    from nwot.data.datasets import load_embedded_sample, normalise
 
-    batch = safe_load(shared_data / "cifar10" / "jpeg_derived" / "data_batch_1.xz", encoding="bytes")
-    raw = np.asarray(batch[b"data"][100:116], dtype=np.uint8).reshape(16, 3, 32, 32).transpose(0, 2, 3, 1)
-    return normalise(raw, "cifar10")
+    images, _, _ = load_embedded_sample()
+    return normalise(images[100:116], "cifar10")
 
 
 def unoptimised_kernel(arch, images, seed):
@@ -142,12 +141,20 @@ def test_pooling_uses_aten_when_autograd_records(cifar16):
 
 
 # ------------------------------------------------------------------------------------------------
-# All speed-ups together, at the paper's batch of 128, against scores saved before them.
+# All speed-ups together, at the paper's batch of 128: against the unoptimised path computed live
+# (bit for bit) and against scores saved before them (within a stated tolerance).
 # ------------------------------------------------------------------------------------------------
 
 SAVED = "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"  # scored 2026-11-26 07:01-08:17 by
 # benchmarks/score_nb201.py running the scorer before the int8 Gram products, the deferred checks,
 # the shift-and-add pooling and the allocator tuning (float32 ±1 products, ATen pooling)
+
+#: Relative tolerance for scores saved on another machine. Not bit for bit: CPUs' convolution kernels
+#: (AVX2 vs AVX-512 code paths, oneDNN vs ATen) round activations near zero differently, so a few ReLU
+#: codes can flip, which moves the log-determinant of the integer kernel K_H slightly (issue 14: index
+#: 213 gave 1513.8551818913131 on an AVX2 EPYC against the saved 1513.8551863512093, relative 2.9e-9).
+#: A wrong kernel (a lost or doubled layer, a wrong Gram product) moves a score of ~1,500 by far more.
+SAVED_RTOL = 1e-6
 
 
 def test_scores_equal_those_saved_before_the_speedups():
@@ -155,8 +162,9 @@ def test_scores_equal_those_saved_before_the_speedups():
 
     import pandas as pd
 
-    from nwot.machine.allocator import keep_freed_memory
     from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+    from nwot.machine.allocator import keep_freed_memory
+    from nwot.proxies.naswot import logdet_score
     from nwot.spaces.base import get_space
 
     saved = pd.read_csv(Path(__file__).resolve().parent.parent / SAVED).set_index("index")
@@ -165,7 +173,11 @@ def test_scores_equal_those_saved_before_the_speedups():
     assert keep_freed_memory()  # Linux + glibc here: the tuning is active in this process
     for index in (213, 229):  # avg_pool, none, skip and conv edges; 229: two none edges into node 3
         arch = saved.at[index, "arch"]
-        assert ev.score(sp.decode(arch)) == saved.at[index, "score"]  # bit-identical float
+        score = ev.score(sp.decode(arch))
+        # live, on this machine: every speed-up on vs none (ATen pooling, float64 per-layer products)
+        K_slow, _ = unoptimised_kernel(arch, ev.images, seed=ev.cfg.init_seed)
+        assert score == logdet_score(torch.from_numpy(K_slow))  # the same integer kernel, bit for bit
+        assert score == pytest.approx(saved.at[index, "score"], rel=SAVED_RTOL)  # saved on another CPU
 
 
 def test_cuda_scoring_switches_tf32_off_and_restores_the_flags():

@@ -97,14 +97,14 @@ def test_report_gives_200_epoch_test_accuracy_of_each_dataset(bench):
     assert rep.config()["report_hp"] == "200"
 
 
-# --- the cost question, on the three real NATS-TSS records ---------------------------------
-def _records(shared_data):
-    root = shared_data / "nats" / "NATS-tss-v1_0-3ffb9-simple"
+# --- the cost question, on the three real NATS-TSS records (whole files in the committed cut) --------
+def _records(root):
+    root = root / "nats" / "NATS-tss-v1_0-3ffb9-simple"
     return {int(p.name[:6]): safe_load(p)["12"] for p in sorted(root.glob("0*.pickle.pbz2"))}
 
 
-def test_nats_train_times_scale_with_training_set_size(shared_data):
-    recs = _records(shared_data)
+def test_nats_train_times_scale_with_training_set_size(cut_data):
+    recs = _records(cut_data)
     assert sorted(recs) == [0, 11, 284]
     for idx, rec in recs.items():
         train = {}
@@ -119,8 +119,8 @@ def test_nats_train_times_scale_with_training_set_size(shared_data):
         assert t["ImageNet16-120"] / t["cifar10-valid"] == pytest.approx(cost_scale("ImageNet16-120"), rel=1e-12)
 
 
-def test_embedded_cost_is_the_12_epoch_train_time_without_valid_time(shared_data, bench):
-    for idx, rec in _records(shared_data).items():
+def test_embedded_cost_is_the_12_epoch_train_time_without_valid_time(cut_data, bench):
+    for idx, rec in _records(cut_data).items():
         r = rec["all_results"][("cifar10-valid", 777)]
         train = sum(r["train_times"].values())
         valid_per = sum(v for k, v in r["eval_times"].items() if k.startswith("x-valid@")) / r["epochs"]
@@ -175,19 +175,19 @@ def test_stored_scores_from_a_frame(bench):
 
 
 # --- signal noise (a model of the one-seed draw on a table of seed means) ---------------------
-def test_signal_noise_sd_estimated_from_the_raw_nats_records(shared_data):
+def test_signal_noise_sd_estimated_from_the_raw_nats_records(cut_data):
     from nwot.adapters.nats import open_nats_tss
     from nwot.evaluators.benchmark import estimate_signal_noise
 
     # independent: the raw hp-12 cifar10-valid records, x-valid accuracy after the last (12th) epoch
     ss, n = 0.0, 0
-    for idx, rec in _records(shared_data).items():
+    for idx, rec in _records(cut_data).items():
         x = [r["eval_acc1es"][f"x-valid@{r['epochs'] - 1}"] for (ds, _s), r in rec["all_results"].items()
              if ds == "cifar10-valid"]
         assert len(x) == 2  # seeds 111 and 777 (MANIFEST §2)
         m = sum(x) / 2
         ss, n = ss + sum((v - m) ** 2 for v in x), n + 2
-    est = estimate_signal_noise(open_nats_tss(shared_data / "nats" / "NATS-tss-v1_0-3ffb9-simple"), "cifar10")
+    est = estimate_signal_noise(open_nats_tss(cut_data / "nats" / "NATS-tss-v1_0-3ffb9-simple"), "cifar10")
     assert (est["archs"], est["results"], est["dataset"], est["hp"]) == (3, 6, "cifar10-valid", "12")
     assert est["sd"] == pytest.approx(math.sqrt(ss / n), rel=1e-12)
     assert round(est["sd"], 2) == 0.87  # index 0: 64.016 / 62.712, 11: 62.580 / 63.976, 284: 71.708 / 74.044

@@ -121,9 +121,14 @@ def test_nb201_correlation_rows_hand_computed():
     assert (rows["unique"]["kendall_tau"], rows["unique"]["spearman_rho"]) == pytest.approx((1.0, 1.0))
 
 
-def test_naslib_tuple_to_index_known_pairs(shared_data):
-    imap = study.load_naslib_index_map(shared_data / "nb201" / "derived" / "nb201_index_encodings.csv.xz")
-    assert len(imap) == 15_625
+ENCODINGS_CSV = "nb201/derived/nb201_index_encodings.csv.xz"
+NASLIB_ZC = "nb201/naslib/zc_nasbench201_subset725.json.xz"
+
+
+def test_naslib_tuple_to_index_known_pairs(data_root):
+    # the committed cut: its rows of the encodings CSV (4811, 0 and every cell of its NASLib slice among them)
+    imap = study.load_naslib_index_map(data_root / ENCODINGS_CSV)
+    assert len(imap) == (15_625 if data_root.full else len(data_root.nb201_rows(ENCODINGS_CSV)))
     assert imap["(0, 2, 3, 2, 3, 1)"] == 4811  # MANIFEST §1.8
     assert imap["(4, 3, 3, 0, 0, 0)"] == 0  # MANIFEST §0: index 0
     # NASLib's rule, implemented independently of the CSV, agrees with it on known pairs and everywhere
@@ -131,24 +136,24 @@ def test_naslib_tuple_to_index_known_pairs(shared_data):
         *study.naslib_tuple_to_arch("(0, 2, 3, 2, 3, 1)"))) == 4811
     assert study.naslib_tuple_to_arch("(4, 3, 3, 0, 0, 0)") == parse_arch(
         "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
-    with lzma.open(shared_data / "nb201" / "derived" / "nb201_index_encodings.csv.xz", "rt") as f:
+    with lzma.open(data_root / ENCODINGS_CSV, "rt") as f:
         for r in csv.DictReader(f):
             assert study.naslib_tuple_to_arch(r["naslib_op_indices"]) == parse_arch(r["arch_str"])
     with pytest.raises(NwotError, match="6 op ids"):
         study.naslib_tuple_to_arch("(0, 2, 3, 2, 3, 5)")
 
 
-def test_load_naslib_zc(shared_data):
-    imap = study.load_naslib_index_map(shared_data / "nb201" / "derived" / "nb201_index_encodings.csv.xz")
-    zc = study.load_naslib_zc(shared_data / "nb201" / "naslib" / "zc_nasbench201_subset725.json.xz", imap)
-    assert len(zc) == 724  # cifar10 has 724 of the 725 cells (MANIFEST §1.8)
+def test_load_naslib_zc(data_root):
+    imap = study.load_naslib_index_map(data_root / ENCODINGS_CSV)
+    zc = study.load_naslib_zc(data_root / NASLIB_ZC, imap)
+    # cifar10 has 724 of the 725 cells (MANIFEST §1.8); the cut, 43 of its 44 (the -inf cell included)
+    assert len(zc) == (724 if data_root.full else 43)
     row = zc.loc[4811]
     assert row["naslib_tuple"] == "(0, 2, 3, 2, 3, 1)"
     assert row["naslib_score"] == 406.5381264995463 and row["val_accuracy"] == 86.06
     assert int(np.isneginf(zc["naslib_score"]).sum()) == 1
     with pytest.raises(NwotError, match="unknown dataset"):
-        study.load_naslib_zc(shared_data / "nb201" / "naslib" / "zc_nasbench201_subset725.json.xz", imap,
-                             dataset="cifar-10")
+        study.load_naslib_zc(data_root / NASLIB_ZC, imap, dataset="cifar-10")
 
 
 def test_load_scores_round_trip_and_errors(tmp_path):

@@ -1,11 +1,11 @@
 """The embedded NB201 table (nwot/table.py) and its build (scripts/build_package_data.py).
 
-Expected values are read from the staged source files (shared/data, MANIFEST §1) or are the
-published NAS-Bench-201 / NATS-Bench optima; the table must also be a byte-exact rebuild.
+Expected values are read from the staged source files (MANIFEST §1: the committed cut's rows, and every row
+of the full files, real_data) or are the published NAS-Bench-201 / NATS-Bench optima; the table must also be a
+byte-exact rebuild (real_data: the build reads the full files).
 """
 from __future__ import annotations
 
-import csv
 import importlib.util
 import lzma
 import sys
@@ -54,19 +54,15 @@ SOURCE_COLUMNS = {
 }
 
 
-def read_csv_rows(path: Path) -> list:
-    with lzma.open(path, "rt", newline="") as f:
-        return list(csv.DictReader(f))
-
-
 @pytest.fixture(scope="module")
 def df():
     return table.load_nb201_table()
 
 
 @pytest.fixture(scope="module")
-def meta_archs(shared_data):
-    return list(safe_load(shared_data / "nats/NATS-tss-v1_0-3ffb9-simple/meta.pickle.pbz2")["meta_archs"])
+def meta_archs(cut_data):
+    """NATS-Bench TSS ``meta_archs`` (the committed cut holds the whole meta file)."""
+    return list(safe_load(cut_data / "nats/NATS-tss-v1_0-3ffb9-simple/meta.pickle.pbz2")["meta_archs"])
 
 
 def load_build_script():
@@ -97,9 +93,9 @@ def test_published_optima(df):
     assert round(df["cifar10-valid/x-valid@200"].max(), 2) == 91.61  # NB201 paper's optimal C10 valid
 
 
-def test_index0_exact_values(df, shared_data):
-    nasgraph = read_csv_rows(shared_data / "nb201/nasgraph/nasbench201_cifar10.csv.xz")
-    robot = read_csv_rows(shared_data / "nb201/robot/robot_nb201.csv.xz")
+def test_index0_exact_values(df, cut_data):
+    nasgraph = cut_data.nb201_rows("nb201/nasgraph/nasbench201_cifar10.csv.xz")
+    robot = cut_data.nb201_rows("nb201/robot/robot_nb201.csv.xz")
     assert df.loc[0, "cifar10-valid/x-valid@200"] == float(nasgraph[0]["validation accuracy"])
     assert df.loc[0, "cifar10-valid/x-valid@200"] == 81.98266665690103
     assert df.loc[0, "cifar10-valid/cost@12"] == float(robot[0]["hp12_cifar10valid_cost_s"])
@@ -109,13 +105,15 @@ def test_index0_exact_values(df, shared_data):
         "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
 
 
-def test_every_value_equals_its_source(df, shared_data):
+def test_every_value_equals_its_source(df, data_root):
     for rel, columns in SOURCE_COLUMNS.items():
-        rows = read_csv_rows(shared_data / rel)
-        assert len(rows) == 15_625, rel
+        rows = data_root.nb201_rows(rel)  # by NB201 index: the cut's rows, or all
+        if data_root.full:
+            assert list(rows) == list(range(15_625)), rel
+        indices = list(rows)
         for col, src_col in columns.items():
-            expected = np.array([float(r[src_col]) for r in rows])
-            assert np.array_equal(df[col].to_numpy(), expected), (rel, col)  # exact, not approximate
+            expected = np.array([float(r[src_col]) for r in rows.values()])
+            assert np.array_equal(df[col].to_numpy()[indices], expected), (rel, col)  # exact, not approximate
 
 
 def test_arch_strings_are_meta_archs(df, meta_archs):
@@ -172,6 +170,7 @@ def test_truncated_table(fake_table_file):
         table.load_nb201_table()
 
 
+@pytest.mark.real_data
 def test_build_is_byte_identical(shared_data, tmp_path):
     built = load_build_script().build(shared_data, tmp_path)
     assert sorted(built) == sorted(p.name for p in PACKAGE_DATA.iterdir() if p.is_file())
@@ -181,6 +180,7 @@ def test_build_is_byte_identical(shared_data, tmp_path):
     assert total < 5_000_000, total
 
 
+@pytest.mark.real_data
 def test_build_rejects_misordered_source(shared_data, tmp_path, meta_archs):
     script = load_build_script()
     rel = "nb201/robot/robot_nb201.csv.xz"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import math
 import random
-import warnings
 
 import pytest
 import torch
@@ -12,7 +11,7 @@ import torch.nn.functional as F
 
 from nwot.errors import NwotError
 from nwot.evaluators.train import PRESETS, TrainConfig, TrainEvaluator, TrainingInterrupted, cosine_lr, train_preset
-from nwot.data.training import cifar10_data, cutout, random_crop_flip, split_indices
+from nwot.data.training import cutout, random_crop_flip, split_indices
 from nwot.spaces.complexity import count_flops, count_params
 from nwot.spaces import get_space
 
@@ -21,11 +20,10 @@ TINY = dict(epochs=2, batch_size=32, lr=0.05, train_size=160, val_size=96)
 
 
 @pytest.fixture(scope="module")
-def cifar(shared_data):
-    """The real CIFAR-10 images staged in shared/data (JPEG-derived data_batch_1: 10,000 training images)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "partial train split" (1 of 5 batch files)
-        return cifar10_data(shared_data)
+def cifar(cifar10_sample):
+    """Real CIFAR-10 training images: the 1,280 embedded in nwot (the first of the staged JPEG-derived
+    data_batch_1; conftest)."""
+    return cifar10_sample
 
 
 @pytest.fixture(scope="module")
@@ -166,10 +164,12 @@ def test_checkpoint_key_separates_configs(cifar, space, tmp_path):
     assert len(paths) == 4
 
 
-def test_run_trained_search_reports_test_accuracy(shared_data, tmp_path):
+def test_run_trained_search_reports_test_accuracy(cut_data, tmp_path):
     from nwot.search.run_trained import run_trained_search
 
-    (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=shared_data, checkpoint_dir=tmp_path,
+    # the cut's CIFAR-10 folder: 120 training images (64 train + 50 validation used), 100 test images
+    (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=cut_data.path,
+                                checkpoint_dir=tmp_path,
                                 train_overrides=dict(train_size=64, val_size=50, batch_size=32),
                                 space_kwargs=dict(num_blocks=1, ops=("identity", "max_pool_3x3")),
                                 build_kwargs=dict(C=4, N=1), test_images=100)
