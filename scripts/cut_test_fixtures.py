@@ -298,7 +298,8 @@ def cut(shared: Path, out: Path) -> Dict[str, Path]:
     why = "; ".join(f"{name}: {len(g)}" for name, g in nb101_groups.items())
     notes[NB101_ZC] = ("automl/NASLib `naslib/data/zc_nasbench101.json` "
                        "(blob 82227ea3781570e6cba0f88aaed69c9019cff867)",
-                       "§3", f"{len(keys)} of 500 cells, file order ({why}); records unchanged, `json.dumps`",
+                       "§3", f"{len(keys)} of 500 cells, file order ({why}; groups overlap); records unchanged, "
+                       "`json.dumps`",
                        "Apache-2.0")
 
     for rel, n in CIFAR_BATCHES:

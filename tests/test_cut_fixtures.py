@@ -77,7 +77,8 @@ def test_cut_nb201_tables_share_one_index_set_with_the_named_cells(cut_data):
     # arch strings agree across the tables and with NATS-Bench's meta_archs (the cut holds the whole meta)
     meta = safe_load(cut_data / "nats/NATS-tss-v1_0-3ffb9-simple/meta.pickle.pbz2")["meta_archs"]
     arch_columns = {"nb201/nats_bench_landscape/nats_bench.csv.xz": "ArchitectureString",
-                    "nb201/nasgraph/nasbench201_cifar10.csv.xz": "arch str", "nb201/robot/robot_nb201.csv.xz": "arch_str",
+                    "nb201/nasgraph/nasbench201_cifar10.csv.xz": "arch str",
+                    "nb201/robot/robot_nb201.csv.xz": "arch_str",
                     "nb201/derived/nb201_index_encodings.csv.xz": "arch_str"}
     for rel, col in arch_columns.items():
         rows = cut_data.nb201_rows(rel)
