@@ -72,7 +72,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from nwot.data.datasets import scoring_batch
     from nwot.evaluators.proxy import ScoreConfig
     from nwot.spaces.nb201.model import build_nb201
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
     from nwot.scores.job import store_key
     from nwot.scores.store import ScoreStore
     from nwot.study.reproduction import random_cells, rank_correlation

@@ -70,7 +70,7 @@ def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
     """Seconds to build ``arch`` (seeded) and run one plain forward pass (BN batch statistics, no hooks)."""
     import torch
 
-    from nwot.proxies.naswot import torch_seed
+    from nwot.seeding import torch_seed
 
     def run():
         with torch_seed(init_seed):
@@ -204,7 +204,8 @@ def profile_breakdown(args, archs, images) -> dict:
 
     import nwot.proxies.naswot as score_mod
     from nwot.spaces.nb201.model import Pooling, Zero
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")

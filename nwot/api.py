@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
 from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
-from nwot.search.base import Budget, SearchResult, get_strategy, run_search
+from nwot.search.loop import Budget, SearchResult, run_search
+from nwot.search.base import get_strategy
 from nwot.spaces.base import get_space
 
 #: Reporting accuracy (200 epochs, seed mean, NATS numbers) per dataset in the embedded NB201 table.

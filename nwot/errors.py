@@ -27,3 +27,10 @@ def check_choice(name: str, value, allowed) -> None:
     allowed = list(allowed)
     if value not in allowed:
         raise NwotError(f"unknown {name} {value!r}; allowed: {', '.join(map(repr, allowed))}")
+
+
+def check_int(name: str, value, minimum: int = 0) -> int:
+    """Raise ``NwotError`` unless ``value`` is an int (not a bool) ``>= minimum``; returns it as ``int``."""
+    if isinstance(value, bool) or not hasattr(value, "__index__") or int(value) < minimum:
+        raise NwotError(f"{name} must be an int >= {minimum}, got {value!r}")
+    return int(value)

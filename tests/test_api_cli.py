@@ -8,7 +8,8 @@ import nwot
 from nwot.cli.main import main
 from nwot.data.datasets import scoring_batch
 from nwot.spaces.nb201.model import build_nb201
-from nwot.proxies.naswot import naswot_score, torch_seed
+from nwot.proxies.naswot import naswot_score
+from nwot.seeding import torch_seed
 from nwot.spaces.nb201.codec import format_arch, op_vector, parse_arch
 from nwot.adapters.embedded import load_nb201_table
 

@@ -13,10 +13,12 @@ import pytest
 import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.evaluators.train import TrainConfig, TrainEvaluator, cifar10_data
+from nwot.data.training import cifar10_data
+from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.spaces.complexity import count_params
 from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
-from nwot.search import Budget, Evaluation, get_strategy, run_search
+from nwot.evaluators.base import Evaluation
+from nwot.search import Budget, get_strategy, run_search
 from nwot.search.pnas import PNAS
 from nwot.search.prescreen import NaswotScreen, Prescreened
 from nwot.search.progressive import NB201EdgeProgression
@@ -232,7 +234,8 @@ def test_rea_runs_on_the_pnas_space():
 
 
 def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
 
     space = get_space("pnas", num_blocks=2)
     images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)

@@ -21,7 +21,8 @@ from nwot.errors import NwotError
 from nwot.safe_pickle import safe_load
 from nwot.evaluators.proxy import ScoreConfig
 from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
-                        naswot_score, torch_seed)
+                        naswot_score)
+from nwot.seeding import torch_seed
 
 # ------------------------------------------------------------------------------------------------
 # Naive implementations.

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 import nwot.proxies.naswot as score_mod
 from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
 from nwot.safe_pickle import safe_load
-from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
+from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel
+from nwot.seeding import torch_seed
 
 
 def pair_counts(codes: np.ndarray) -> np.ndarray:

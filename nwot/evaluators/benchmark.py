@@ -51,7 +51,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 from nwot.adapters.base import SEARCH_DATASETS, Benchmark, search_dataset
 from nwot.errors import NwotError, check_choice
-from nwot.search.base import Evaluation
+from nwot.evaluators.base import Evaluation
 from nwot.spaces.base import Arch, SearchSpace
 
 SIGNAL_SEEDS: Tuple[str, ...] = ("random", "mean")

@@ -12,8 +12,11 @@ from typing import Optional
 import torch
 
 from nwot.errors import check_choice
-from nwot.proxies.naswot import COMPAT_MODES, check_non_negative_int, naswot_score, resolve_device, torch_seed
-from nwot.search.base import Evaluation
+from nwot.proxies.naswot import COMPAT_MODES, naswot_score
+from nwot.errors import check_int
+from nwot.machine.device import resolve_device
+from nwot.seeding import torch_seed
+from nwot.evaluators.base import Evaluation
 from nwot.spaces.base import Arch, SearchSpace
 
 #: Number of classes of each dataset's classifier head (clean mode builds the benchmark's network).
@@ -35,11 +38,11 @@ class ScoreConfig:
     def __post_init__(self) -> None:
         check_choice("compat mode", self.compat, COMPAT_MODES)
         check_choice("dataset", self.dataset, NUM_CLASSES)
-        check_non_negative_int("batch_size", self.batch_size, minimum=2)
-        check_non_negative_int("batch_seed", self.batch_seed)
-        check_non_negative_int("init_seed", self.init_seed)
+        check_int("batch_size", self.batch_size, minimum=2)
+        check_int("batch_seed", self.batch_seed)
+        check_int("init_seed", self.init_seed)
         if self.num_classes is not None:
-            check_non_negative_int("num_classes", self.num_classes, minimum=1)
+            check_int("num_classes", self.num_classes, minimum=1)
         if self.device is not None:
             resolve_device(self.device)
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from nwot.errors import BenchmarkFileError, NwotError
-from nwot.search.base import Evaluation
+from nwot.evaluators.base import Evaluation
 from nwot.spaces.base import Arch, SearchSpace
 
 SCORE_COLUMNS = ("index", "score", "seconds")

@@ -27,7 +27,7 @@ last finished epoch. Batch order and augmentation of epoch e come from a ``torch
 with ``(seed, e)`` and the learning rate is a function of the step, so a resumed run ends with the
 same weights as an uninterrupted one (bit-identical on CPU).
 
-Randomness: weight init under :func:`nwot.proxies.naswot.torch_seed`, data split / order / augmentation from
+Randomness: weight init under :func:`nwot.seeding.torch_seed`, data split / order / augmentation from
 ``torch.Generator`` objects; global RNGs are never seeded.
 """
 from __future__ import annotations
@@ -47,22 +47,10 @@ import torch.nn.functional as F
 
 from nwot.errors import NwotError, check_choice
 from nwot.spaces.complexity import count_flops, count_params
-from nwot.search.base import Evaluation
+from nwot.machine.device import resolve_device
+from nwot.evaluators.base import Evaluation
 from nwot.spaces.base import Arch, SearchSpace
-from nwot.data.training import (ImageData, augmented_batch, cifar10_data, cutout, from_arrays, from_dataset,  # noqa: F401
-                         normalised, random_crop_flip, split_indices)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available else CPU; otherwise ``torch.device(device)`` (validated)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise NwotError(f"unknown device {device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'") from e
-    check_choice("device type", dev.type, ("cpu", "cuda"))
-    return dev
+from nwot.data.training import ImageData, augmented_batch, cifar10_data, normalised, split_indices
 
 
 @dataclass(frozen=True)
@@ -266,7 +254,7 @@ class TrainEvaluator:
 
     # -- training ---------------------------------------------------------------------------------
     def build(self, arch: Arch) -> nn.Module:
-        from nwot.proxies.naswot import torch_seed
+        from nwot.seeding import torch_seed
 
         with torch_seed(self.config.seed):
             return self.space.build(arch, num_classes=self.data.num_classes, **self.build_kwargs)

@@ -13,7 +13,8 @@ from typing import Any, Deque, Dict, List
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluator, register_strategy
+from nwot.evaluators.base import Evaluator
+from nwot.search.base import register_strategy
 from nwot.search.rea import RegularizedEvolution
 
 

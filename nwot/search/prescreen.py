@@ -31,8 +31,10 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 import torch
 
 from nwot.errors import NwotError
+from nwot.machine.device import resolve_device
 from nwot.spaces.base import Arch, SearchSpace
-from nwot.search.base import Evaluation, Evaluator, Strategy, get_strategy, register_strategy
+from nwot.evaluators.base import Evaluation, Evaluator
+from nwot.search.base import Strategy, get_strategy, register_strategy
 
 
 class NaswotScreen:
@@ -46,7 +48,7 @@ class NaswotScreen:
         self.space = space
         self.build_kwargs = dict(build_kwargs or {})
         self.init_seed, self.num_classes = init_seed, num_classes
-        self.device = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = resolve_device(device)
         self.images = images if images is not None else scoring_batch("cifar10", batch_size=batch_size,
                                                                       seed=batch_seed, data_dir=data_dir)
         self.scores: Dict[str, float] = {}
@@ -54,7 +56,8 @@ class NaswotScreen:
         self.pending_seconds = 0.0  # scoring time not yet charged to an evaluation
 
     def score(self, arch: Arch) -> float:
-        from nwot.proxies.naswot import naswot_score, torch_seed
+        from nwot.proxies.naswot import naswot_score
+        from nwot.seeding import torch_seed
 
         key = self.space.encode(arch)
         if key not in self.scores:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import random
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
 from nwot.spaces.base import SearchSpace, get_space
-from nwot.search.base import Budget, Evaluator, SearchResult, TraceRow, get_strategy, run_search
+from nwot.search.loop import Budget, SearchResult, TraceRow, run_search
+from nwot.evaluators.base import Evaluator
+from nwot.search.base import get_strategy
 
 NB201_BUDGET = 12_000.0
 NATS_BUDGETS: Dict[str, float] = {"cifar10": 20_000.0, "cifar100": 40_000.0, "ImageNet16-120": 120_000.0}

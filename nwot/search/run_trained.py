@@ -15,7 +15,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from nwot.errors import NwotError
 from nwot.spaces.base import get_space
-from nwot.search.base import Budget, SearchResult, TraceRow, get_strategy, run_search
+from nwot.search.loop import Budget, SearchResult, TraceRow, run_search
+from nwot.search.base import get_strategy
 
 #: Macro skeleton per training preset: (C = F filters of stage 1, N cells / blocks per stage).
 DEFAULT_BUILD: Dict[str, Dict[str, int]] = {
@@ -40,7 +41,8 @@ def run_trained_search(strategy: str, space: str = "pnas", *, evaluations: int, 
     * report: ``final["test_accuracy"]`` on the first ``test_images`` CIFAR-10 test images (None = all,
       0 = no report; needs ``checkpoint_dir`` to reload the trained weights).
     """
-    from nwot.evaluators.train import TrainEvaluator, cifar10_data, train_preset
+    from nwot.data.training import cifar10_data
+    from nwot.evaluators.train import TrainEvaluator, train_preset
     from nwot.search.prescreen import NaswotScreen, Prescreened
 
     if isinstance(evaluations, bool) or not isinstance(evaluations, int) or evaluations < 1:

@@ -25,11 +25,9 @@ space without its file can encode, decode and build but raises on ``sample`` / `
 from __future__ import annotations
 
 import json
-import os
-import random
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
-from nwot.errors import NwotError, OutOfSpaceError, check_choice
+from nwot.errors import OutOfSpaceError, check_choice
 
 CELL_SPACES: Tuple[str, ...] = ("Amoeba", "DARTS", "ENAS", "NASNet", "PNAS")
 ANYNET_SPACES: Tuple[str, ...] = ("ResNet", "ResNeXt-A", "ResNeXt-B", "Vanilla")
