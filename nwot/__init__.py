@@ -27,7 +27,7 @@ _EXPORTS = {
     "score_arch": "nwot.api",
     "naswot_search": "nwot.api",
     "ScoreResult": "nwot.api",
-    "SearchReport": "nwot.api",
+    "SearchReport": "nwot.search.loop",
     "naswot_score": "nwot.proxies.naswot",
     "naswot_kernel": "nwot.proxies.naswot",
     "torch_seed": "nwot.seeding",

@@ -18,6 +18,10 @@ class DataNotFoundError(NwotError, FileNotFoundError):
     """A dataset (images) is missing. The message says where to get it."""
 
 
+class StoreError(NwotError):
+    """A score store that cannot be opened or written (missing folder, read-only, not a database, damaged)."""
+
+
 class UnsafePickleError(NwotError):
     """A pickle tried to load a global that is not on the allow-list."""
 

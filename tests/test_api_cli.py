@@ -51,7 +51,8 @@ def test_search_keeps_the_highest_scoring_sample_of_each_run():
         assert res.n_evals == n and [row.arch for row in res.trace] == sampled
         assert res.best_arch == best and res.best_signal == max(scores)
         idx = int(table.index[table["arch"] == best][0])
-        assert res.final == {"index": idx, "test_accuracy": table["cifar10/ori-test@200"].iat[idx]}
+        acc = table["cifar10/ori-test@200"].iat[idx]  # the same AccuracyReport as the table strategies
+        assert res.final == {"index": idx, "test_accuracy": acc, "test_accuracy/cifar10": acc}
     df = rep.to_frame()
     assert list(df["seed"]) == [seed, seed + 1]
     summ = rep.summary()
@@ -119,7 +120,7 @@ def test_cli_strategy_options_reach_the_strategy(capsys, tmp_path):
     (["--strategy", "rea", "--budget", "4000", "-o", "pool=3"],
      "strategy 'rea' has no option 'pool'; its options: population_size, sample_size"),
     (["--strategy", "rea", "--budget", "4000", "-o", "population_size"], "--option must be KEY=VALUE"),
-    (["-n", "5", "-o", "population_size=3"], "--option sets the options of the strategies"),
+    (["-n", "5", "-o", "population_size=3"], "strategy 'naswot' has no option 'population_size'; its options: n"),
     (["--strategy", "rea", "--budget", "4000", "--signal-noise", "-1"], "signal_noise must be a finite number >= 0"),
 ])
 def test_cli_bad_strategy_options(capsys, argv, message):

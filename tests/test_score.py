@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
 from nwot.safe_pickle import safe_load
-from nwot.evaluators.proxy import ScoreConfig
+from nwot.scores.scorer import ScoreConfig
 from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
                         naswot_score)
 from nwot.seeding import torch_seed

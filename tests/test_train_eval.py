@@ -167,7 +167,7 @@ def test_checkpoint_key_separates_configs(cifar, space, tmp_path):
 
 
 def test_run_trained_search_reports_test_accuracy(shared_data, tmp_path):
-    from nwot.search.run_trained import run_trained_search
+    from nwot.search.run import run_trained_search
 
     (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=shared_data, checkpoint_dir=tmp_path,
                                 train_overrides=dict(train_size=64, val_size=50, batch_size=32),

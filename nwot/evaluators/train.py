@@ -108,7 +108,7 @@ class TrainConfig:
 #: Named budgets. ``cpu_tiny`` (1 epoch on 2,000 images, 500 held out) is for tests and CPU demos.
 #: ``pnas_proxy`` is the search-time budget of Liu et al., PNAS, ECCV 2018, §5.1: each child trained for
 #: 20 epochs with 5,000 of the 50,000 CIFAR-10 training images held out (their child networks use
-#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run_trained.DEFAULT_BUILD``); batch size
+#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run.DEFAULT_BUILD``); batch size
 #: 32, lr 0.025 and weight decay 3e-4 are DARTS-style choices of ours. ``blockqnn_proxy`` is a short
 #: "early-stop" budget in the spirit of Zhong et al., BlockQNN, CVPR 2018, §3.4 (12 epochs); the paper's
 #: exact early-stop recipe (trained with Adam) is not reproduced, we keep SGD + cosine.

@@ -5,7 +5,6 @@ import nwot.search.bo  # noqa: F401
 import nwot.search.lse  # noqa: F401
 import nwot.search.naswot  # noqa: F401
 import nwot.search.pnas  # noqa: F401
-import nwot.search.prescreen  # noqa: F401
 import nwot.search.random  # noqa: F401
 import nwot.search.rea  # noqa: F401
 import nwot.search.reinforce  # noqa: F401

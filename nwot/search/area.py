@@ -21,6 +21,7 @@ from nwot.search.rea import RegularizedEvolution
 @register_strategy("area")
 class AssistedREA(RegularizedEvolution):
     name = "area"
+    needs = ("scorer",)
 
     def __init__(self, space, rng, scorer: Evaluator, n_candidates: int = 20, population_size: int = 10,
                  sample_size: int = 3) -> None:

@@ -8,7 +8,8 @@ the front door for whole searches :func:`nwot.search.run.run`.
 Strategies declare what they need besides the space and their RNG, instead of the driver listing
 them by name: :attr:`Strategy.needs` names constructor keywords the driver must supply (``"scorer"``: a
 training-free evaluator, e.g. AREA's pre-scoring), and :attr:`Strategy.takes_select` says the strategy
-accepts a ``select`` hook for its beam (PNAS), which NASWOT pre-screening uses.
+accepts a ``select`` hook for its beam (PNAS), which NASWOT pre-screening uses; :attr:`Strategy.signal` says
+whether it searches on a measured accuracy or on a zero-cost score (the NASWOT search).
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Strategy(ABC):
     needs: ClassVar[Tuple[str, ...]] = ()
     #: Whether the constructor takes ``select(ranked, k) -> chosen`` for its beam (NASWOT pre-screening).
     takes_select: ClassVar[bool] = False
+    #: What the strategy searches on by default: ``"benchmark"`` (a measured accuracy: table lookup or
+    #: training) or ``"score"`` (a zero-cost score: the NASWOT search).
+    signal: ClassVar[str] = "benchmark"
 
     def __init__(self, space: SearchSpace, rng: random.Random) -> None:
         self.space = space

@@ -47,6 +47,7 @@ class PNAS(Strategy):
     """PNAS on any space with a :class:`~nwot.search.progressive.Progression` (``pnas``, ``nb201``)."""
 
     name = "pnas"
+    takes_select = True
 
     def __init__(self, space: SearchSpace, rng: random.Random, *, beam: int = 256,
                  surrogate: Union[SurrogateConfig, str] = "lstm", depth: Optional[int] = None,

@@ -78,8 +78,10 @@ class NDSSpace:
     def decode(self, s: str) -> Arch:
         return to_arch(s, self.space)
 
-    def build(self, arch: Union[int, str, Mapping[str, Any]], num_classes: int = 10, **kwargs: Any) -> nn.Module:
-        return build(self.to_arch(arch), self.space, num_classes=num_classes, **kwargs)
+    def build(self, arch: Union[int, str, Mapping[str, Any]], num_classes: int = 10, *, compat: str = "clean",
+              **kwargs: Any) -> nn.Module:
+        """The CIFAR network; ``compat="reference"`` builds AnyNets as the NASWOT authors' loader did."""
+        return build(self.to_arch(arch), self.space, num_classes=num_classes, compat=compat, **kwargs)
 
     # --- sampling from the file ----------------------------------------------------------
     def _bench(self, what: str):
