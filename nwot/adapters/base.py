@@ -383,19 +383,22 @@ class TimedBenchmark:
         return float(signal), cost, r
 
 
-BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark", builtins=(
+    "nwot.adapters.nats",
+    "nwot.adapters.nb101",
+    "nwot.adapters.nb201_api",
+    "nwot.adapters.nds",
+    "nwot.adapters.tables",
+))
 register_benchmark = BENCHMARKS.register
 
 
 def get_benchmark(name: str, **kwargs: Any) -> Benchmark:
     """Open a registered benchmark backend, e.g. ``get_benchmark("table")`` (embedded NB201 table),
     ``get_benchmark("nats-tss", path=...)``, ``get_benchmark("nb201-api", path=...)``."""
-    from nwot.adapters import _load_all  # noqa: F401
 
     return BENCHMARKS.create(name, **kwargs)
 
 
 def list_benchmarks() -> List[str]:
-    from nwot.adapters import _load_all  # noqa: F401
-
     return BENCHMARKS.names()

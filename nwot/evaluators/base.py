@@ -78,18 +78,18 @@ def cost_kind(evaluate: Any) -> str:
     return str(getattr(evaluate, "cost_kind", "wall"))
 
 
-EVALUATORS: Registry[Evaluator] = Registry("evaluator")
+EVALUATORS: Registry[Evaluator] = Registry("evaluator", builtins=(
+    "nwot.evaluators.benchmark",
+    "nwot.evaluators.proxy",
+    "nwot.evaluators.train",
+))
 register_evaluator = EVALUATORS.register
 
 
 def get_evaluator(name: str, *args: Any, **kwargs: Any) -> Evaluator:
     """Build a registered evaluator: ``benchmark``, ``proxy``, ``stored`` or ``train`` (see the module docstring)."""
-    import nwot.evaluators._load_all  # noqa: F401  (registers the built-in evaluators)
-
     return EVALUATORS.create(name, *args, **kwargs)
 
 
 def list_evaluators() -> List[str]:
-    import nwot.evaluators._load_all  # noqa: F401
-
     return EVALUATORS.names()

@@ -71,12 +71,21 @@ class Strategy(ABC):
         return out
 
 
-STRATEGIES: Registry[Type[Strategy]] = Registry("search strategy")
+STRATEGIES: Registry[Type[Strategy]] = Registry("search strategy", builtins=(
+    "nwot.search.area",
+    "nwot.search.blockqnn",
+    "nwot.search.bo",
+    "nwot.search.lse",
+    "nwot.search.naswot",
+    "nwot.search.pnas",
+    "nwot.search.random",
+    "nwot.search.rea",
+    "nwot.search.reinforce",
+))
 register_strategy = STRATEGIES.register
 
 
 def strategy_class(name: str) -> Type[Strategy]:
-    import nwot.search._load_all  # noqa: F401  (registers the built-in strategies)
 
     return STRATEGIES.get(name)
 
@@ -106,6 +115,4 @@ def strategy_options(name: str) -> List[str]:
 
 
 def list_strategies() -> List[str]:
-    import nwot.search._load_all  # noqa: F401
-
     return STRATEGIES.names()

@@ -49,18 +49,21 @@ def check_build_compat(space: str, compat: str) -> None:
     check_choice(f"compat of the {space} builder", compat, BUILD_COMPAT_MODES)
 
 
-SPACES: Registry[SearchSpace] = Registry("search space")
+SPACES: Registry[SearchSpace] = Registry("search space", builtins=(
+    "nwot.spaces.blockqnn",
+    "nwot.spaces.nats_sss",
+    "nwot.spaces.nb101",
+    "nwot.spaces.nb201",
+    "nwot.spaces.nds",
+    "nwot.spaces.pnas",
+))
 register_space = SPACES.register
 
 
 def get_space(name: str, **kwargs: Any) -> SearchSpace:
     """Instantiate the registered space ``name`` (e.g. ``"nb201"``, ``"nats_sss"``, ``"nb101"``)."""
-    from nwot.spaces import _load_all  # noqa: F401  (registers the built-in spaces)
-
     return SPACES.create(name, **kwargs)
 
 
 def list_spaces() -> List[str]:
-    from nwot.spaces import _load_all  # noqa: F401
-
     return SPACES.names()
