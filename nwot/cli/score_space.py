@@ -11,7 +11,7 @@ def cmd_score_space(args: argparse.Namespace) -> int:
     from nwot.scores.job import ScoringInterrupted, export_scores, score_space
     from nwot.scores.scorer import ScoreConfig, space_archs
     from nwot.scores.store import ScoreStore
-    from nwot.study.provenance import command_line, machine
+    from nwot.study.provenance import machine
 
     if args.threads is not None:
         import torch
@@ -30,13 +30,13 @@ def cmd_score_space(args: argparse.Namespace) -> int:
         except ScoringInterrupted as e:
             print(f"nwot: {e} (store: {args.store})", file=sys.stderr)
             if args.export:
-                n = export_scores(store, args.space, cfg, args.export, {"command": command_line(),
+                n = export_scores(store, args.space, cfg, args.export, {"command": args.command_line,
                                                                         "machine": machine(), "complete": False})
                 print(f"exported the {n} stored rows -> {args.export}", file=sys.stderr)
             return 130
         if args.export:
             n = export_scores(store, args.space, cfg, args.export,
-                              {"command": command_line(), "machine": machine(), "complete": n_all(store, args, cfg)})
+                              {"command": args.command_line, "machine": machine(), "complete": n_all(store, args, cfg)})
             print(f"exported {n} rows -> {args.export}")
     return 0
 

@@ -23,7 +23,9 @@ from nwot.errors import NwotError
 def _setup(args: argparse.Namespace, signal: str):
     from nwot.search.loop import Budget
     from nwot.search.run import benchmark_setup, proxy_setup, train_setup
+    from nwot.spaces.base import get_space
 
+    space = get_space(args.space, **parse_options(args.space_option, "--space-option"))
     score_config = {"batch_size": args.batch_size, "compat": args.compat, "device": args.device}
     if args.evaluator == "train":
         if signal == "score":
@@ -31,19 +33,20 @@ def _setup(args: argparse.Namespace, signal: str):
                             f"drop --evaluator train")
         if args.evaluations is None:
             raise NwotError("--evaluator train needs --evaluations (trained models per run)")
-        setup = train_setup(args.space, preset=args.preset, data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir)
+        setup = train_setup(space, preset=args.preset, train_overrides=parse_options(args.train_option, "--train-option"),
+                            data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir)
         return setup, Budget(evaluations=args.evaluations), args.evaluations
     if signal == "score":
         if args.budget is not None or args.evaluations is not None:
             raise NwotError(f"--strategy {args.strategy} scores -n N random cells (default 100); --budget / "
                             f"--evaluations set the budget of the strategies on the benchmark's simulated time")
-        setup = proxy_setup(args.space, args.dataset, args.benchmark, scores=args.scores, score_config=score_config,
+        setup = proxy_setup(space, args.dataset, args.benchmark, scores=args.scores, score_config=score_config,
                             report_datasets=args.report_datasets, data_dir=args.data_dir)
         return setup, Budget(evaluations=args.n), args.n
     if args.budget is None and args.evaluations is None:
         raise NwotError(f"--strategy {args.strategy} needs a budget: --budget SECONDS of simulated training time "
                         f"(NB201 protocol: 12000) or --evaluations N")
-    setup = benchmark_setup(args.space, args.dataset, args.benchmark, signal_seed=args.signal_seed, cost=args.cost,
+    setup = benchmark_setup(space, args.dataset, args.benchmark, signal_seed=args.signal_seed, cost=args.cost,
                             signal_noise=args.signal_noise, report_datasets=args.report_datasets, scores=args.scores,
                             score_config=score_config, data_dir=args.data_dir)
     return setup, Budget(seconds=args.budget, evaluations=args.evaluations), None
@@ -59,7 +62,7 @@ class RunPrinter:
 
     def __call__(self, res) -> None:
         row = res.row()
-        self.rows.append(row)
+        self.rows.append({**row, "config": res.config} if self.fmt == "json" else row)
         if self.fmt == "csv":
             if self._csv is None:
                 self._csv = csv.DictWriter(sys.stdout, fieldnames=list(row), extrasaction="ignore")
@@ -76,8 +79,10 @@ class RunPrinter:
             "proxy", "stored") else "signal"
         times = (f"wall {res.used_time:8.2f}s" if res.cost_kind == "wall" else
                  f"simulated {res.used_time:9.1f}s  wall {res.wall_seconds:6.2f}s")
+        levels = res.config.get("levels")  # progressive strategies (PNAS): one entry per beam after level 1
+        extra = f"  level {max([1] + [int(b['level']) for b in levels or []])}" if levels is not None else ""
         return (f"run {res.seed:>4}  index {'-' if idx is None else int(idx):>5}  {label} {res.best_signal:10.3f}  "
-                f"test acc {'-' if acc is None else f'{acc:6.2f}'}  {times}  {res.best_arch}")
+                f"test acc {'-' if acc is None else f'{acc:6.2f}'}  {times}{extra}  {res.best_arch}")
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -139,6 +144,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a strategy option, repeatable, for every strategy and evaluator (e.g. -o n_candidates=100 "
                         "for AREA's pool M, -o population_size=20 for REA, -o beam=8 for PNAS); a Python literal, "
                         "else a string")
+    p.add_argument("--space-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a search-space option, repeatable (e.g. --space-option num_blocks=3, --space-option "
+                        "'ops=(\"sep_conv_3x3\",\"identity\")' for a PNAS space of two ops)")
     p.add_argument("--signal-noise", type=float, default=0.0, metavar="SD",
                    help="other strategies: add Gaussian noise of this SD (accuracy points) to every 12-epoch "
                         "signal, a model of the one-seed draw on a seed-mean table (0.87 = the SD estimated from "
@@ -156,6 +164,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--strategy naswot); train: real training on an open space (--space pnas|blockqnn, budget "
                         "= --evaluations trained models)")
     p.add_argument("--preset", default="cpu_tiny", help="train evaluator: training preset (cpu_tiny, pnas_proxy)")
+    p.add_argument("--train-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="train evaluator: override a field of the preset's TrainConfig, repeatable (e.g. "
+                        "--train-option epochs=2 --train-option train_size=5000)")
     p.add_argument("--checkpoint-dir", default="nwot_runs/checkpoints",
                    help="train evaluator: per-candidate checkpoints; finished candidates are not retrained")
     p.add_argument("--prescreen", type=int, default=0,

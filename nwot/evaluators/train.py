@@ -48,7 +48,7 @@ import torch.nn.functional as F
 from nwot.errors import NwotError, check_choice
 from nwot.spaces.complexity import count_flops, count_params
 from nwot.machine.device import resolve_device
-from nwot.evaluators.base import Evaluation
+from nwot.evaluators.base import Evaluation, register_evaluator
 from nwot.spaces.base import Arch, SearchSpace
 from nwot.data.training import ImageData, augmented_batch, cifar10_data, normalised, split_indices
 
@@ -215,6 +215,7 @@ class TrainingInterrupted(NwotError):
 EpochCallback = Callable[[str, int, Dict[str, float]], None]
 
 
+@register_evaluator("train")
 @dataclass
 class TrainEvaluator:
     """Evaluator: train ``arch`` with ``config`` on ``data`` and return its validation accuracy.
