@@ -50,7 +50,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     import torch
 
-    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+    from nwot.evaluators.proxy import ProxyEvaluator
+    from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.base import get_space
 
     torch.set_num_threads(args.threads)
@@ -58,7 +59,7 @@ def main(argv=None) -> int:
     if args.sample is not None and args.sample < len(rows):
         rows = random.Random(0).sample(rows, args.sample)
     sp = get_space("nb201")
-    ev = ScoreEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
+    ev = ProxyEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
     bad = 0
     for arch, value in rows:
         s = ev.score(sp.decode(arch))

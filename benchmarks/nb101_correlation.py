@@ -46,7 +46,8 @@ from nwot.study.provenance import git_state  # noqa: E402
 from nwot.adapters.nb101.benchmark import ZERO_COST_PROXIES, NASLib500  # noqa: E402
 from nwot.data.datasets import scoring_batch  # noqa: E402
 from nwot.spaces.nb101.model import build_nb101  # noqa: E402
-from nwot.proxies.naswot import naswot_score, torch_seed  # noqa: E402
+from nwot.proxies.naswot import naswot_score  # noqa: E402
+from nwot.seeding import torch_seed
 from nwot.spaces.nb101.codec import encode_spec, prune  # noqa: E402
 
 WORK_FIELDS = ("stem", "row", "hash", "pruned_spec", "score", "seconds", "computed")

@@ -70,10 +70,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tqdm import tqdm
 
     from nwot.data.datasets import scoring_batch
-    from nwot.evaluators.proxy import ScoreConfig
+    from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.nb201.model import build_nb201
-    from nwot.proxies.naswot import naswot_score, torch_seed
-    from nwot.scores.job import store_key
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
+    from nwot.scores.scorer import store_key
     from nwot.scores.store import ScoreStore
     from nwot.study.reproduction import random_cells, rank_correlation
     from nwot.adapters.embedded import load_nb201_table

@@ -17,7 +17,8 @@ import pandas as pd
 import torch
 from scipy import stats
 
-from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+from nwot.evaluators.proxy import ProxyEvaluator
+from nwot.scores.scorer import ScoreConfig
 from nwot.spaces.base import get_space
 
 RES = Path(__file__).resolve().parent / "results"
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
     clean = pd.read_csv(RES / "nb201_cifar10_naswot_clean_seed0.csv.xz")
     sample = clean.sample(n=args.n, random_state=np.random.RandomState(args.seed)).sort_values("index")
     space = get_space("nb201")
-    ev = ScoreEvaluator(space, ScoreConfig(compat="reference", device="cpu"))
+    ev = ProxyEvaluator(space, ScoreConfig(compat="reference", device="cpu"))
     t0 = time.perf_counter()
     ref = [ev(space.decode(a)).signal for a in sample["arch"]]
     sample = sample.assign(reference=ref)

@@ -38,7 +38,8 @@ def compute_kernels(table, path: Path) -> None:
 
     from nwot.data.datasets import scoring_batch
     from nwot.spaces.nb201.model import build_nb201
-    from nwot.proxies.naswot import logdet_score, naswot_kernel, torch_seed
+    from nwot.proxies.naswot import logdet_score, naswot_kernel
+    from nwot.seeding import torch_seed
     from nwot.spaces.nb201.codec import parse_arch
 
     images = scoring_batch("cifar10", batch_size=128, seed=0)

@@ -7,7 +7,7 @@ Network Design Spaces for Visual Recognition", ICCV 2019 (https://github.com/fac
 
 For each space file (``--file`` repeatable, ``--dir`` adds every ``<space>[_variant].json`` of a folder;
 ImageNet ``_in`` files are skipped and listed), every record (or a seeded sample of ``--n``) is built
-with ``nwot.spaces.nds.codec`` under ``nwot.proxies.naswot.torch_seed(init_seed)`` and scored with
+with ``nwot.spaces.nds.codec`` under ``nwot.seeding.torch_seed(init_seed)`` and scored with
 ``nwot.proxies.naswot.naswot_score`` on ``nwot.data.datasets.scoring_batch("cifar10", batch_size, batch_seed)``; accuracy is
 ``100 - test_ep_top1[-1]`` (the NASWOT paper's NDS accuracy). Each score is appended to the work CSV
 as soon as it is computed; a restart skips everything already there (same settings required).
@@ -47,7 +47,8 @@ from nwot.adapters.nds import NDSBenchmark, open_files  # noqa: E402
 from nwot.data.datasets import scoring_batch  # noqa: E402
 from nwot.errors import NwotError  # noqa: E402
 from nwot.spaces.nds.cell_model import param_count  # noqa: E402
-from nwot.proxies.naswot import naswot_score, torch_seed  # noqa: E402
+from nwot.proxies.naswot import naswot_score  # noqa: E402
+from nwot.seeding import torch_seed
 from nwot.spaces.nds.space import NDSSpace  # noqa: E402
 from nwot.study.reproduction import rank_correlation  # noqa: E402
 

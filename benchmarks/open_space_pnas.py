@@ -141,7 +141,8 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from nwot.data.datasets import scoring_batch
-    from nwot.evaluators.train import TrainEvaluator, cifar10_data, train_preset
+    from nwot.data.training import cifar10_data
+    from nwot.evaluators.train import TrainEvaluator, train_preset
     from nwot.paths import shared_data_dir, user_data_dir
     from nwot.search import Budget, run_search
     from nwot.spaces import get_space

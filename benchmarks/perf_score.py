@@ -70,7 +70,7 @@ def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
     """Seconds to build ``arch`` (seeded) and run one plain forward pass (BN batch statistics, no hooks)."""
     import torch
 
-    from nwot.proxies.naswot import torch_seed
+    from nwot.seeding import torch_seed
 
     def run():
         with torch_seed(init_seed):
@@ -87,11 +87,12 @@ def per_cell(args, archs, images) -> list:
     from naswot_baseline import baseline_score
     from tqdm import tqdm
 
-    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+    from nwot.evaluators.proxy import ProxyEvaluator
+    from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")
-    ev = ScoreEvaluator(sp, ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed,
+    ev = ProxyEvaluator(sp, ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed,
                                         init_seed=args.init_seed, device=args.device), images=images)
     runners = {
         "baseline": lambda a: baseline_score(a, images, args.init_seed, device=args.device),
@@ -166,8 +167,9 @@ def _warm_worker(n: int) -> None:
 
 def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
     """Cells / second of score_space on the first ``n_cells`` NB201 cells into a fresh store."""
-    from nwot.evaluators.proxy import ScoreConfig
-    from nwot.scores.job import score_space, space_archs
+    from nwot.scores.scorer import ScoreConfig
+    from nwot.scores.job import score_space
+    from nwot.scores.scorer import space_archs
     from nwot.scores.store import ScoreStore
 
     cfg = ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed, init_seed=args.init_seed,
@@ -204,7 +206,8 @@ def profile_breakdown(args, archs, images) -> dict:
 
     import nwot.proxies.naswot as score_mod
     from nwot.spaces.nb201.model import Pooling, Zero
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")

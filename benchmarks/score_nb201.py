@@ -155,8 +155,9 @@ def main(argv=None) -> int:
     import torch
 
     from nwot.errors import NwotError
-    from nwot.evaluators.proxy import ScoreConfig
-    from nwot.scores.job import score_space, store_key
+    from nwot.scores.scorer import ScoreConfig
+    from nwot.scores.job import score_space
+    from nwot.scores.scorer import store_key
     from nwot.scores.store import ScoreStore
     from nwot.adapters.embedded import nb201_arch_strings
 

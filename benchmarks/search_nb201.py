@@ -542,7 +542,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from tqdm import tqdm
 
     from nwot.adapters.base import get_benchmark
-    from nwot.evaluators.stored import load_score_file
+    from nwot.scores.files import read_scores
 
     torch.set_num_threads(1)
     t0 = time.time()
@@ -568,7 +568,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     skipped: List[str] = []
     for d, path in scores.items():
         if Path(path).is_file():
-            scorers[d] = load_score_file(path)
+            scorers[d] = read_scores(path)
     jobs = []
     for st in settings.values():
         for s in strategies:

@@ -8,7 +8,8 @@ import nwot
 from nwot.cli.main import main
 from nwot.data.datasets import scoring_batch
 from nwot.spaces.nb201.model import build_nb201
-from nwot.proxies.naswot import naswot_score, torch_seed
+from nwot.proxies.naswot import naswot_score
+from nwot.seeding import torch_seed
 from nwot.spaces.nb201.codec import format_arch, op_vector, parse_arch
 from nwot.adapters.embedded import load_nb201_table
 
@@ -50,7 +51,8 @@ def test_search_keeps_the_highest_scoring_sample_of_each_run():
         assert res.n_evals == n and [row.arch for row in res.trace] == sampled
         assert res.best_arch == best and res.best_signal == max(scores)
         idx = int(table.index[table["arch"] == best][0])
-        assert res.final == {"index": idx, "test_accuracy": table["cifar10/ori-test@200"].iat[idx]}
+        acc = table["cifar10/ori-test@200"].iat[idx]  # the same AccuracyReport as the table strategies
+        assert res.final == {"index": idx, "test_accuracy": acc, "test_accuracy/cifar10": acc}
     df = rep.to_frame()
     assert list(df["seed"]) == [seed, seed + 1]
     summ = rep.summary()
@@ -118,7 +120,7 @@ def test_cli_strategy_options_reach_the_strategy(capsys, tmp_path):
     (["--strategy", "rea", "--budget", "4000", "-o", "pool=3"],
      "strategy 'rea' has no option 'pool'; its options: population_size, sample_size"),
     (["--strategy", "rea", "--budget", "4000", "-o", "population_size"], "--option must be KEY=VALUE"),
-    (["-n", "5", "-o", "population_size=3"], "--option sets the options of the strategies"),
+    (["-n", "5", "-o", "population_size=3"], "strategy 'naswot' has no option 'population_size'; its options: n"),
     (["--strategy", "rea", "--budget", "4000", "--signal-noise", "-1"], "signal_noise must be a finite number >= 0"),
 ])
 def test_cli_bad_strategy_options(capsys, argv, message):

@@ -11,7 +11,8 @@ import torch
 from nwot.errors import NwotError, OutOfSpaceError
 from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.spaces.complexity import count_params
-from nwot.search import Budget, Evaluation, get_strategy, run_search
+from nwot.evaluators.base import Evaluation
+from nwot.search import Budget, get_strategy, run_search
 from nwot.search.blockqnn import (PAPER_SCHEDULE, BlockQNN, QLearner, QLearningConfig, epsilon_at, scaled_schedule,
                                   shaped_rewards)
 from nwot.spaces import get_space

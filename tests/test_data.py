@@ -1,6 +1,6 @@
 """Dataset loaders, normalisation and the scoring batch (nwot/data.py).
 
-CIFAR-10 is checked on the real batches (MANIFEST §4): the committed cut (their first 120 / 100 images,
+CIFAR-10 is checked on the real batches (MANIFEST §4): the committed cut (their first 200 / 100 images,
 tests/data/shared) and, marked real_data, the full staged batches; CIFAR-100 and ImageNet16-120 on small
 files written here in their official python-batch formats.
 """
@@ -72,7 +72,7 @@ def test_cifar10_test_batch_real(data_root):
 
 
 def test_cifar10_partial_train_split_warns(data_root):
-    n = 10_000 if data_root.full else 120  # the cut keeps the first 120 training images
+    n = 10_000 if data_root.full else 200  # the cut keeps the first 200 training images
     with pytest.warns(UserWarning, match="partial: using 1 of 5"):
         images, labels = data.load_cifar10(data_root.path, train=True)
     assert images.shape == (n, 32, 32, 3)
@@ -84,7 +84,7 @@ def test_cifar10_partial_train_split_warns(data_root):
 def test_embedded_sample_is_first_1280_of_data_batch_1(data_root):
     images, labels, provenance = data.load_embedded_sample()
     raw = safe_load(data_root / "cifar10/jpeg_derived/data_batch_1.xz", encoding="bytes")
-    n = 1280 if data_root.full else 120  # the cut's batch holds the first 120 images
+    n = 1280 if data_root.full else 200  # the cut's batch holds the first 200 images
     expected = raw[b"data"][:n].reshape(n, 3, 32, 32).transpose(0, 2, 3, 1)
     assert images.shape == (1280, 32, 32, 3) and images.dtype == np.uint8
     assert np.array_equal(images[:n], expected)

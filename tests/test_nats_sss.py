@@ -175,7 +175,8 @@ def _independent_naswot(model: nn.Module, images: torch.Tensor) -> float:
 
 def test_naswot_scores_sss_networks():
     from nwot.data.datasets import scoring_batch
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
 
     images = scoring_batch("cifar10", batch_size=8, seed=0)
     scores = {}

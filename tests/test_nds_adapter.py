@@ -108,7 +108,7 @@ def test_folder_plus_space_and_env_var(monkeypatch):
     assert get_benchmark("nds", path=DATA, space="Vanilla_reruns").variant == "reruns"
     monkeypatch.setenv(NDS_DIR_ENV, str(DATA))
     assert get_benchmark("nds", space="ResNet").path == DATA / "ResNet.json"
-    sp = get_space("nds:ResNet")  # opens $NWOT_NDS_DIR/ResNet.json on first sample
+    sp = get_space("nds:ResNet", benchmark=get_benchmark("nds", space="ResNet"))  # $NWOT_NDS_DIR/ResNet.json
     assert sp.sample(random.Random(0)) in {canonical_net(j["net"]) for j in raw("ResNet.json")} and sp.size == 4
     monkeypatch.delenv(NDS_DIR_ENV)
     with pytest.raises(BenchmarkFileError, match=r"data.zip from https://github.com/facebookresearch/nds"):
@@ -201,6 +201,7 @@ def test_space_samples_and_mutates_inside_the_file():
     assert sp.neighbours(0) == (2, [2])
     assert {sp.mutate(b.arch(0), random.Random(k)) for k in range(5)} == {b.arch(2)}
     # the same space opened from a path
-    assert get_space("nds:ResNet", path=DATA / "ResNet.json").sample(random.Random(5)) == expected[0]
+    assert get_space("nds:ResNet", benchmark=get_benchmark("nds", path=DATA / "ResNet.json")).sample(
+        random.Random(5)) == expected[0]
     with pytest.raises(NwotError, match="needs an NDS ResNet file"):
         get_space("nds:ResNet", benchmark=get_benchmark("nds", path=DATA / "Vanilla.json"))

@@ -15,7 +15,8 @@ from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError, OutOfSpaceError
 from nwot.spaces.nds.anynet_model import AnyNetConfig, build_anynet, build_from_net as build_anynet_net, config_from_nds
 from nwot.spaces.nds.cell_model import OPS, SPACE_NODES, SPACE_OPS, build_nds_cell, check_cell_net, param_count
-from nwot.proxies.naswot import naswot_score, torch_seed
+from nwot.proxies.naswot import naswot_score
+from nwot.seeding import torch_seed
 from nwot.spaces import SearchSpace, get_space, list_spaces
 from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net
 

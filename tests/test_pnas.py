@@ -15,7 +15,10 @@ from nwot.errors import NwotError, OutOfSpaceError
 from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.spaces.complexity import count_params
 from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
-from nwot.search import Budget, Evaluation, get_strategy, run_search
+from nwot.evaluators.base import Evaluation
+from nwot.evaluators.proxy import ProxyEvaluator
+from nwot.scores.scorer import ScoreConfig
+from nwot.search import Budget, get_strategy, run_search
 from nwot.search.pnas import PNAS
 from nwot.search.prescreen import NaswotScreen, Prescreened
 from nwot.search.progressive import NB201EdgeProgression
@@ -230,11 +233,13 @@ def test_rea_runs_on_the_pnas_space():
 
 
 def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
-    from nwot.proxies.naswot import naswot_score, torch_seed
+    from nwot.proxies.naswot import naswot_score
+    from nwot.seeding import torch_seed
 
     space = get_space("pnas", num_blocks=2)
     images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)
-    screen = NaswotScreen(space, build_kwargs=dict(C=4, N=1), images=images, device="cpu")
+    screen = NaswotScreen(ProxyEvaluator(space, ScoreConfig(batch_size=16, device="cpu"), images=images,
+                                         build_kwargs=dict(C=4, N=1)), space)
     st = Prescreened(space, random.Random(0), inner="random", factor=3, screen=screen)
     assert st.name == "random+naswot"
     (chosen,) = st.ask()
@@ -254,7 +259,8 @@ def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
 def test_prescreen_selects_pnas_beam_by_naswot(cifar):
     space = get_space("pnas", num_blocks=2, ops=("sep_conv_3x3", "identity"))
     images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)
-    screen = NaswotScreen(space, build_kwargs=dict(C=4, N=1), images=images, device="cpu")
+    screen = NaswotScreen(ProxyEvaluator(space, ScoreConfig(batch_size=16, device="cpu"), images=images,
+                                         build_kwargs=dict(C=4, N=1)), space)
     st = Prescreened(space, random.Random(0), inner="pnas", factor=2, screen=screen,
                      inner_kwargs=dict(beam=2, surrogate="mlp", surrogate_kwargs=SMALL_SURROGATE))
     first = st.ask()

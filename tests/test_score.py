@@ -18,9 +18,10 @@ import torch.nn.functional as F
 
 import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
-from nwot.evaluators.proxy import ScoreConfig
+from nwot.scores.scorer import ScoreConfig
 from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
-                        naswot_score, torch_seed)
+                        naswot_score)
+from nwot.seeding import torch_seed
 
 # ------------------------------------------------------------------------------------------------
 # Naive implementations.

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 
 import nwot.proxies.naswot as score_mod
 from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
-from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel, torch_seed
+from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel
+from nwot.seeding import torch_seed
 
 
 def pair_counts(codes: np.ndarray) -> np.ndarray:
@@ -162,14 +163,15 @@ def test_scores_equal_those_saved_before_the_speedups():
 
     import pandas as pd
 
-    from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+    from nwot.evaluators.proxy import ProxyEvaluator
     from nwot.machine.allocator import keep_freed_memory
     from nwot.proxies.naswot import logdet_score
+    from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.base import get_space
 
     saved = pd.read_csv(Path(__file__).resolve().parent.parent / SAVED).set_index("index")
     sp = get_space("nb201")
-    ev = ScoreEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
+    ev = ProxyEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
     assert keep_freed_memory()  # Linux + glibc here: the tuning is active in this process
     for index in (213, 229):  # avg_pool, none, skip and conv edges; 229: two none edges into node 3
         arch = saved.at[index, "arch"]

@@ -12,8 +12,10 @@ import pytest
 from _search_toy import SEEDS, ToyBenchmark
 from nwot.adapters.base import get_benchmark
 from nwot.errors import BenchmarkFileError, NwotError
-from nwot.evaluators.stored import StoredScoreEvaluator, load_score_file
-from nwot.evaluators.benchmark import TRAIN_IMAGES, AccuracyReport, TableEvaluator, TableSignalConfig, cost_scale
+from nwot.evaluators.proxy import StoredScoreEvaluator
+from nwot.scores.files import read_scores
+from nwot.adapters.base import TRAIN_IMAGES, cost_scale
+from nwot.evaluators.benchmark import AccuracyReport, TableEvaluator, TableSignalConfig
 from nwot.safe_pickle import safe_load
 from nwot.spaces.base import get_space
 
@@ -147,25 +149,26 @@ def test_stored_scores_are_looked_up_with_their_seconds(tmp_path, bench):
     assert (e.signal, e.cost, e.info["index"]) == (1500.25, 0.75, 0)
     assert ev(NB201.decode(bench.arch(1))).signal == -math.inf
     assert ev(NB201.decode(bench.arch(6111))).cost == 1.25 and len(ev) == 3
-    with pytest.raises(NwotError, match=r"\(index 2\) has no NASWOT score .* covers 3 indices"):
+    with pytest.raises(NwotError, match=r"\(index 2\) has no stored score .* covers 3 indices"):
         ev(NB201.decode(bench.arch(2)))
 
 
 @pytest.mark.parametrize("text, match", [
     ("index,score\n0,1.0\n", "lacks column"),
-    ("index,score,seconds\n0,1.0,0.5\n0,2.0,0.5\n", "more than once"),
-    ("index,score,seconds\n0,nan,0.5\n", "NaN"),
-    ("index,score,seconds\n0,1.0,-1\n", "seconds of index 0"),
-    ("index,score,seconds\n", "no rows"),
+    ("index,score,seconds\n0,1.0,0.5\n", "lacks column.*arch"),
+    ("index,arch,score,seconds\n0,a,1.0,0.5\n0,a,2.0,0.5\n", "more than once"),
+    ("index,arch,score,seconds\n0,a,nan,0.5\n", "NaN"),
+    ("index,arch,score,seconds\n0,a,1.0,-1\n", "seconds of index 0"),
+    ("index,arch,score,seconds\n", "no rows"),
 ])
 def test_bad_score_files_are_refused(tmp_path, text, match):
     with pytest.raises(BenchmarkFileError, match=match):
-        load_score_file(_write(tmp_path, text, "bad.csv"))
+        read_scores(_write(tmp_path, text, "bad.csv"))
 
 
 def test_missing_score_file(tmp_path):
     with pytest.raises(BenchmarkFileError, match="not found"):
-        load_score_file(tmp_path / "nope.csv")
+        read_scores(tmp_path / "nope.csv")
 
 
 def test_stored_scores_from_a_frame(bench):

@@ -89,7 +89,8 @@ def test_runner_options_are_explicit():
 def test_runner_area_and_naswot_with_stored_scores(tmp_path, df):
     # a stand-in score file: score = 200-epoch cifar10 test accuracy, 0.5 s per cell
     p = tmp_path / "scores.csv"
-    p.write_text("index,score,seconds\n" + "".join(f"{i},{v!r},0.5\n" for i, v in enumerate(df["cifar10/ori-test@200"])))
+    p.write_text("index,arch,score,seconds\n" + "".join(f"{i},{a},{v!r},0.5\n" for i, (a, v) in
+                                                      enumerate(zip(df["arch"], df["cifar10/ori-test@200"]))))
     (a,) = run_strategy("area", "nb201", "cifar10", budget_seconds=12_000, scores=str(p), seed=2)
     kinds = [row.kind for row in a.trace]
     assert kinds[:20] == ["score"] * 20 and a.trace[19].time == 10.0
@@ -147,7 +148,8 @@ def test_script_writes_table_traces_curves_and_resumes(tmp_path, capsys, monkeyp
 def test_script_area_pool_sizes_quarter_budget_noise_and_cifar10_score_fallback(tmp_path, capsys, monkeypatch, df):
     mod = _script(monkeypatch)
     p = tmp_path / "scores.csv"  # stand-in scores = 200-epoch cifar10 test accuracy, 0.5 s per cell
-    p.write_text("index,score,seconds\n" + "".join(f"{i},{v!r},0.5\n" for i, v in enumerate(df["cifar10/ori-test@200"])))
+    p.write_text("index,arch,score,seconds\n" + "".join(f"{i},{a},{v!r},0.5\n" for i, (a, v) in
+                                                      enumerate(zip(df["arch"], df["cifar10/ori-test@200"]))))
     args = ["--runs", "2", "--strategies", "rea,area,naswot", "--area-m", "20,100", "--naswot-n", "10",
             "--settings", "nb201/cifar10/quarter,nb201/cifar10/noise,nats/cifar100", "--signal-noise", "0.5",
             "--scores", str(p), "--work-dir", str(tmp_path / "work"), "--out", str(tmp_path / "out"), "--quiet",

@@ -165,9 +165,9 @@ def test_checkpoint_key_separates_configs(cifar, space, tmp_path):
 
 
 def test_run_trained_search_reports_test_accuracy(cut_data, tmp_path):
-    from nwot.search.run_trained import run_trained_search
+    from nwot.search.run import run_trained_search
 
-    # the cut's CIFAR-10 folder: 120 training images (64 train + 50 validation used), 100 test images
+    # the cut's CIFAR-10 folder: 200 training images (64 train + 50 validation used), 100 test images
     (res,) = run_trained_search("random", "pnas", evaluations=2, seed=0, data_dir=cut_data.path,
                                 checkpoint_dir=tmp_path,
                                 train_overrides=dict(train_size=64, val_size=50, batch_size=32),

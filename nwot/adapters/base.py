@@ -293,21 +293,41 @@ class TrainEval(NamedTuple):
     used_time: float  # total simulated seconds so far
 
 
+#: Cost models of :class:`TimedBenchmark`: the cost the backend stores for the dataset's run, or the
+#: ``cifar10-valid`` cost scaled by the training-set size (for tables that store only that one).
+COST_MODELS: Tuple[str, ...] = ("benchmark", "scaled")
+#: Training images of each dataset's run (NB201 §2.2): cifar10-valid = half of the CIFAR-10 train set.
+TRAIN_IMAGES: Dict[str, int] = {"cifar10-valid": 25_000, "cifar10": 50_000, "cifar100": 50_000,
+                                "ImageNet16-120": 151_700}
+#: The dataset whose stored cost ``cost="scaled"`` scales.
+COST_REFERENCE = "cifar10-valid"
+
+
+def cost_scale(dataset: str) -> float:
+    """``N_train(search dataset) / N_train(cifar10-valid)``: 1 (cifar10), 2 (cifar100), 6.068 (ImageNet16-120)."""
+    check_choice("search dataset", dataset, SEARCH_DATASETS)
+    return TRAIN_IMAGES[search_dataset(dataset)] / TRAIN_IMAGES[COST_REFERENCE]
+
+
 @dataclass
 class TimedBenchmark:
-    """Time accounting for searches (NATS-Bench ``simulate_train_eval`` / ``reset_time`` / ``used_time``).
+    """The search clock (NATS-Bench ``simulate_train_eval`` / ``reset_time`` / ``used_time``): the one place
+    a benchmark query becomes (search signal, simulated cost) and the time is counted.
 
     ``dataset`` is one of the official search names ``cifar10`` / ``cifar100`` / ``ImageNet16-120``;
     ``cifar10`` reads ``cifar10-valid``. Each :meth:`simulate_train_eval` returns the search signal
     (``x-valid`` accuracy; ``ori-test`` at an ``epoch`` where ``x-valid`` is not stored, as the official
-    code) and charges the simulated cost ``train-all-time + valid-per-time``. With ``rng`` one seed's
-    trial is drawn (official ``is_random=True``); with ``rng=None`` the seed mean is used (the only option
-    for tables of seed means).
+    code) and charges the simulated cost: with ``cost="benchmark"`` what the backend stores for that run
+    (officially ``train-all-time + valid-per-time``), with ``cost="scaled"`` the ``cifar10-valid`` cost
+    times :func:`cost_scale` (for tables that store only that one). With ``rng`` one seed's trial is drawn
+    (official ``is_random=True``); with ``rng=None`` the seed mean is used (the only option for tables of
+    seed means).
     """
 
     benchmark: Benchmark
     dataset: str
     hp: str = "12"
+    cost: str = "benchmark"
     used_time: float = 0.0
     n_queries: int = 0
     history: List[Dict[str, Any]] = field(default_factory=list)
@@ -315,46 +335,70 @@ class TimedBenchmark:
     def __post_init__(self) -> None:
         check_choice("search dataset (official simulate_train_eval names; cifar10 reads cifar10-valid)",
                      self.dataset, SEARCH_DATASETS)
+        check_choice("cost model", self.cost, COST_MODELS)
+        self.signal_dataset = self.benchmark.check_dataset(search_dataset(self.dataset))
         self.hp = self.benchmark.check_hp(self.hp)
+        if self.cost == "scaled":
+            self.benchmark.check_dataset(COST_REFERENCE)
+        self.scale = cost_scale(self.dataset) if self.cost == "scaled" else 1.0
 
     def reset_time(self) -> None:
         self.used_time = 0.0
         self.n_queries = 0
         self.history.clear()
 
+    def _cost(self, arch: Any, r: QueryResult) -> float:
+        if self.cost == "benchmark":
+            if r.cost is None:
+                raise NwotError(f"{self.benchmark.missing_cost_message(r.dataset, self.hp)}; or use cost='scaled' "
+                                f"(cifar10-valid cost x training-set size ratio, recorded in the result config)")
+            return float(r.cost)
+        ref = self.benchmark.query(arch, COST_REFERENCE, self.hp, seed=None).cost  # the seed mean's cost
+        if ref is None:
+            raise NwotError(self.benchmark.missing_cost_message(COST_REFERENCE, self.hp))
+        return float(ref) * self.scale
+
     def simulate_train_eval(self, arch: Any, rng: Optional[random.Random] = None, *, epoch: Optional[int] = None,
                             account_time: bool = True) -> TrainEval:
         """-> ``(valid_accuracy, latency, cost, used_time)``, like NATS ``simulate_train_eval``."""
-        ds = search_dataset(self.dataset)
-        r = self.benchmark.query(arch, ds, self.hp, seed=rng, epoch=epoch)
+        signal, cost, r = self.charge(arch, rng, epoch=epoch, account_time=account_time)
+        return TrainEval(signal, r.latency, cost, self.used_time)
+
+    def charge(self, arch: Any, rng: Optional[random.Random] = None, *, epoch: Optional[int] = None,
+               account_time: bool = True) -> Tuple[float, float, QueryResult]:
+        """``(search signal, simulated cost, the query)`` of one evaluation, counted on this clock."""
+        r = self.benchmark.query(arch, self.signal_dataset, self.hp, seed=rng, epoch=epoch)
         signal = r.valid_accuracy
         if signal is None:  # official: "valtest" (ori-test) where x-valid is not stored at that epoch
             signal = r.splits.get("ori-test", SplitResult(None)).accuracy
-        if r.cost is None:
-            raise NwotError(self.benchmark.missing_cost_message(ds, self.hp))
         if signal is None:
-            raise NwotError(f"{self.benchmark.name} has no x-valid / ori-test accuracy for {ds} hp {self.hp}")
+            raise NwotError(f"{self.benchmark.name} has no x-valid / ori-test accuracy for {self.signal_dataset} "
+                            f"hp {self.hp} (arch {r.arch})")
+        cost = self._cost(arch, r)
         if account_time:
-            self.used_time += r.cost
+            self.used_time += cost
         self.n_queries += 1
-        self.history.append({"index": r.index, "seed": r.seed, "signal": signal, "cost": r.cost,
+        self.history.append({"index": r.index, "seed": r.seed, "signal": signal, "cost": cost,
                              "time": self.used_time})
-        return TrainEval(signal, r.latency, r.cost, self.used_time)
+        return float(signal), cost, r
 
 
-BENCHMARKS: Registry[Benchmark] = Registry("benchmark")
+BENCHMARKS: Registry[Benchmark] = Registry("benchmark", builtins=(
+    "nwot.adapters.nats",
+    "nwot.adapters.nb101",
+    "nwot.adapters.nb201_api",
+    "nwot.adapters.nds",
+    "nwot.adapters.tables",
+))
 register_benchmark = BENCHMARKS.register
 
 
 def get_benchmark(name: str, **kwargs: Any) -> Benchmark:
     """Open a registered benchmark backend, e.g. ``get_benchmark("table")`` (embedded NB201 table),
     ``get_benchmark("nats-tss", path=...)``, ``get_benchmark("nb201-api", path=...)``."""
-    from nwot.adapters import _load_all  # noqa: F401
 
     return BENCHMARKS.create(name, **kwargs)
 
 
 def list_benchmarks() -> List[str]:
-    from nwot.adapters import _load_all  # noqa: F401
-
     return BENCHMARKS.names()

@@ -20,6 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence
 from nwot.errors import NwotError, OutOfSpaceError, check_choice
 
 INDEXED_SPACES = ("nb201", "nats_sss")
+#: How messages name each space's index.
+SPACE_LABELS = {"nb201": "NB201", "nats_sss": "NATS-SSS"}
 
 
 def detect_space(arch: str) -> str:
@@ -57,7 +59,8 @@ class ArchIndex:
             raise OutOfSpaceError(f"{self.name} index must be an int, got {index!r}")
         index = int(index)
         if not 0 <= index < len(self.archs):
-            raise OutOfSpaceError(f"{self.name} index {index} out of range; allowed 0..{len(self.archs) - 1}")
+            raise OutOfSpaceError(f"{self.name}: {SPACE_LABELS[self.space]} index {index} out of range; allowed "
+                                  f"0..{len(self.archs) - 1}")
         return index
 
     def normalise(self, arch: Any) -> str:

@@ -40,10 +40,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
-from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net, check_net, to_arch
+from nwot.spaces.nds.codec import NDS_URL, SPACE_NAMES, canonical_net, check_net, to_arch
 from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
 
-NDS_URL = "https://github.com/facebookresearch/nds"
 #: Folder holding the extracted NDS data (``<space>.json`` files), used when no path is given.
 NDS_DIR_ENV = "NWOT_NDS_DIR"
 #: The one schedule each file stores: its final epoch (``optim.max_ep``).

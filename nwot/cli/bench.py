@@ -14,22 +14,12 @@ import json
 import random
 from typing import Any, List, Optional
 
+from nwot.api import parse_arch_text
 from nwot.errors import NwotError
 
 BACKEND_HELP = ("table (embedded NB201 table, or --path to an imported table), nats-tss, nats-sss "
                 "(NATS-Bench archive; --path: the -simple folder or a folder holding it, default $TORCH_HOME), "
                 "nb201-api (NAS-Bench-201 .pth; --path: the file or its folder)")
-
-
-def parse_arch_arg(text: str) -> Any:
-    """CLI arch argument: ``6111`` -> index, ``4,2,1,2,1,1`` -> op-id vector, anything else -> arch string."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    parts = [p.strip() for p in text.strip("()[]").split(",")]
-    if len(parts) > 1 and all(p.isdigit() for p in parts):
-        return tuple(int(p) for p in parts)
-    return text
 
 
 def open_benchmark(args: argparse.Namespace):
@@ -88,8 +78,8 @@ def cmd_query(args: argparse.Namespace) -> int:
     if args.seed is not None and args.sample_seed is not None:
         raise NwotError("give --seed (one trial) or --sample-seed (draw a trial), not both")
     seed: Any = args.seed if args.sample_seed is None else random.Random(args.sample_seed)
-    arch = b.index_of(parse_arch_arg(args.arch), resolve_isomorph=args.resolve_isomorph)
-    r = b.query(arch, args.dataset, args.hp, seed=seed, epoch=args.epoch)
+    arch = b.index_of(parse_arch_text(args.arch), resolve_isomorph=args.resolve_isomorph)
+    r = b.query(arch, args.dataset, b.full_hp if args.hp is None else args.hp, seed=seed, epoch=args.epoch)
     if args.json:
         print(json.dumps(r.to_dict(), indent=2))
     else:
@@ -145,7 +135,8 @@ def register(subparsers) -> None:
                                    "--sample-seed to draw one as the official is_random=True.")
     q.add_argument("arch", help="index, arch string ('|op~0|+...' or 'c0:c1:c2:c3:c4'), or op-id vector '4,2,1,2,1,1'")
     q.add_argument("--dataset", required=True, help="cifar10-valid, cifar10, cifar100, ImageNet16-120")
-    q.add_argument("--hp", required=True, help="training schedule: 12 or 200 (TSS / NB201), 01, 12 or 90 (SSS)")
+    q.add_argument("--hp", default=None, help="training schedule: 12 or 200 (TSS / NB201), 01, 12 or 90 (SSS); "
+                                             "default: the benchmark's full schedule (200 TSS / NB201, 90 SSS)")
     q.add_argument("--seed", type=int, default=None, help="one trial's seed (e.g. 777)")
     q.add_argument("--sample-seed", type=int, default=None, help="draw one trial with random.Random(N)")
     q.add_argument("--epoch", type=int, default=None, help="0-based epoch (official iepoch); default final")

@@ -1,13 +1,17 @@
-"""``nwot score-space``: score a whole tabular space into the score store (resumable)."""
+"""``nwot score-space``: score a whole tabular space into the score store (resumable), optionally export it."""
 from __future__ import annotations
 
 import argparse
+import sys
+
+from nwot.cli.common import add_scoring_args
 
 
-def cmd_score_space(args) -> int:
-    from nwot.evaluators.proxy import ScoreConfig
-    from nwot.scores.job import score_space, space_archs, store_key
+def cmd_score_space(args: argparse.Namespace) -> int:
+    from nwot.scores.job import ScoringInterrupted, export_scores, score_space
+    from nwot.scores.scorer import ScoreConfig, space_archs
     from nwot.scores.store import ScoreStore
+    from nwot.study.provenance import machine
 
     if args.threads is not None:
         import torch
@@ -19,23 +23,37 @@ def cmd_score_space(args) -> int:
     archs = space_archs(args.space, limit=args.limit)
     kwargs = {"address": args.address, "num_workers": args.workers} if args.backend == "ray" else {}
     with ScoreStore(args.store) as store:
-        res = score_space(args.space, archs, cfg, store, chunk_size=args.chunk_size, data_dir=args.data_dir,
-                          progress=not args.quiet, backend=args.backend, **kwargs)
-        print(f"{res.total} cells: {res.skipped} already stored, {res.scored} scored -> {args.store}")
+        try:
+            res = score_space(args.space, archs, cfg, store, chunk_size=args.chunk_size, data_dir=args.data_dir,
+                              progress=not args.quiet, backend=args.backend, **kwargs)
+            print(f"{res.total} cells: {res.skipped} already stored, {res.scored} scored -> {args.store}")
+        except ScoringInterrupted as e:
+            print(f"nwot: {e} (store: {args.store})", file=sys.stderr)
+            if args.export:
+                n = export_scores(store, args.space, cfg, args.export, {"command": args.command_line,
+                                                                        "machine": machine(), "complete": False})
+                print(f"exported the {n} stored rows -> {args.export}", file=sys.stderr)
+            return 130
         if args.export:
-            df = store.to_frame(store_key(args.space, cfg))
-            df.to_csv(args.export, index=False)
-            print(f"exported {len(df)} rows -> {args.export}")
+            n = export_scores(store, args.space, cfg, args.export,
+                              {"command": args.command_line, "machine": machine(), "complete": n_all(store, args, cfg)})
+            print(f"exported {n} rows -> {args.export}")
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    from nwot.cli.main import _add_scoring_args
+def n_all(store, args: argparse.Namespace, cfg) -> bool:
+    """Whether every cell asked for is stored."""
+    from nwot.scores.scorer import space_archs, store_key
 
+    return not store.missing(store_key(args.space, cfg), space_archs(args.space, limit=args.limit))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("score-space", help="score every cell of a tabular space into a score store (resumable)",
                        description="Score all cells of a space (NB201: 15,625) with NASWOT into an SQLite store. "
                                    "Already stored cells are skipped, so an interrupted run resumes where it "
-                                   "stopped.")
+                                   "stopped; Ctrl-C stores what is done. --export writes the score file that "
+                                   "`nwot search --scores` reads.")
     p.add_argument("--space", default="nb201", help="tabular space to enumerate (default: nb201)")
     p.add_argument("--store", default="nwot_scores.sqlite", help="SQLite score store (default: nwot_scores.sqlite)")
     p.add_argument("--seed", type=int, default=0, help="seed of the scoring batch (default: 0)")
@@ -45,8 +63,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="serial", choices=("serial", "ray"), help="serial (default) or ray")
     p.add_argument("--address", default=None, help="ray: cluster address (default: start a local Ray)")
     p.add_argument("--workers", type=int, default=None, help="ray: number of scoring tasks in flight")
-    p.add_argument("--export", default=None, help="write the stored scores of this key to a CSV (.csv.xz ok)")
+    p.add_argument("--export", default=None,
+                   help="write this key's stored scores to a score file (.csv.xz ok; columns index, arch, score, "
+                        "seconds; provenance in <file>.json)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_scoring_args(p)
+    add_scoring_args(p)
     p.set_defaults(func=cmd_score_space)

@@ -49,33 +49,22 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-from nwot.adapters.base import SEARCH_DATASETS, Benchmark, search_dataset
+from nwot.adapters.base import (COST_MODELS, SEARCH_DATASETS, Benchmark, TimedBenchmark, cost_scale,
+                                search_dataset)
 from nwot.errors import NwotError, check_choice
-from nwot.search.base import Evaluation
+from nwot.evaluators.base import Evaluation, register_evaluator
 from nwot.spaces.base import Arch, SearchSpace
 
 SIGNAL_SEEDS: Tuple[str, ...] = ("random", "mean")
-COST_MODELS: Tuple[str, ...] = ("benchmark", "scaled")
-#: Training images of each dataset's run (NB201 §2.2): cifar10-valid = half of the CIFAR-10 train set.
-TRAIN_IMAGES: Dict[str, int] = {"cifar10-valid": 25_000, "cifar10": 50_000, "cifar100": 50_000,
-                                "ImageNet16-120": 151_700}
-#: The dataset whose stored cost ``cost="scaled"`` scales.
-COST_REFERENCE = "cifar10-valid"
-
-
-def cost_scale(dataset: str) -> float:
-    """``N_train(search dataset) / N_train(cifar10-valid)``: 1 (cifar10), 2 (cifar100), 6.068 (ImageNet16-120)."""
-    check_choice("search dataset", dataset, SEARCH_DATASETS)
-    return TRAIN_IMAGES[search_dataset(dataset)] / TRAIN_IMAGES[COST_REFERENCE]
 
 
 @dataclass(frozen=True)
 class TableSignalConfig:
-    """How a benchmark lookup becomes (search signal, cost)."""
+    """How a benchmark lookup becomes (search signal, cost). Defaults never draw a random trial (STYLE habit 7)."""
 
     dataset: str  # search dataset, official simulate_train_eval name: cifar10 (reads cifar10-valid), cifar100, ImageNet16-120
     hp: str = "12"  # schedule of the search signal (NB201 / NATS: the 12-epoch proxy run)
-    signal_seed: str = "random"  # "random" = one drawn seed's trial per query (official); "mean" = seed mean
+    signal_seed: str = "mean"  # "mean" = seed mean (every table has it); "random" = one drawn seed's trial per query (official)
     cost: str = "benchmark"  # "benchmark" = stored cost of the search dataset; "scaled" = cifar10-valid cost x TRAIN_IMAGES ratio
     signal_noise: float = 0.0  # SD (accuracy points) of Gaussian noise on each query's signal (model of a seed draw)
 
@@ -88,6 +77,10 @@ class TableSignalConfig:
                 and self.signal_noise >= 0):
             raise NwotError(f"signal_noise must be a finite number >= 0 (accuracy points), got {self.signal_noise!r}")
 
+    @property
+    def needs_rng(self) -> bool:
+        return self.signal_seed == "random" or self.signal_noise > 0
+
     def describe(self) -> Dict[str, Any]:
         d = asdict(self)
         d["signal_dataset"] = search_dataset(self.dataset)
@@ -96,19 +89,22 @@ class TableSignalConfig:
         return d
 
 
-class TableEvaluator:
+@register_evaluator("benchmark")
+class BenchmarkEvaluator:
     """Evaluator: ``arch -> Evaluation(valid accuracy @ hp, simulated seconds)`` from a :class:`Benchmark`.
 
-    ``rng`` draws the seeds when ``signal_seed="random"`` and the noise when ``signal_noise > 0`` (give
-    each search run its own). With ``signal_seed="mean"`` every lookup is memoised per arch (the noise,
-    if any, is drawn afresh for every query).
+    The query and its cost go through the benchmark's clock, :class:`~nwot.adapters.base.TimedBenchmark`
+    (``self.clock``; its ``used_time`` equals the loop's charged time). ``rng`` draws the seeds when
+    ``signal_seed="random"`` and the noise when ``signal_noise > 0``; :meth:`for_run` gives each search
+    run its own, ``random.Random(f"signal-seed/{seed}")``. With ``signal_seed="mean"`` every lookup is
+    memoised per arch (the noise, if any, is drawn afresh for every query).
     """
+
+    cost_kind = "simulated"
 
     def __init__(self, benchmark: Benchmark, space: SearchSpace, cfg: TableSignalConfig,
                  rng: Optional[random.Random] = None) -> None:
         self.benchmark, self.space, self.cfg = benchmark, space, cfg
-        self.signal_dataset = benchmark.check_dataset(search_dataset(cfg.dataset))
-        self.hp = benchmark.check_hp(cfg.hp)
         bspace = getattr(benchmark, "space", "")
         if bspace and bspace != space.name:
             raise NwotError(f"benchmark {benchmark.name!r} holds {bspace!r} archs, not the {space.name!r} space")
@@ -122,37 +118,26 @@ class TableEvaluator:
                     f"benchmark {benchmark.name!r} stores seed means only, so it cannot draw a random seed's "
                     f"result (the official protocol); pass signal_seed='mean' to search on the seed mean "
                     f"(recorded in the result config), or open a backend with per-seed results")
-        if cfg.cost == "scaled":
-            benchmark.check_dataset(COST_REFERENCE)
+        self.clock = TimedBenchmark(benchmark, cfg.dataset, cfg.hp, cost=cfg.cost)
+        self.signal_dataset, self.hp = self.clock.signal_dataset, self.clock.hp
         self.rng = rng
-        self.scale = cost_scale(cfg.dataset) if cfg.cost == "scaled" else 1.0
         self._memo: Dict[str, Evaluation] = {}
 
-    def _cost(self, key: str, stored: Optional[float]) -> float:
-        if self.cfg.cost == "benchmark":
-            if stored is None:
-                raise NwotError(
-                    f"{self.benchmark.missing_cost_message(self.signal_dataset, self.hp)}; or pass cost='scaled' "
-                    f"(cifar10-valid cost x training-set size ratio, recorded in the result config)")
-            return float(stored)
-        ref = self.benchmark.query(key, COST_REFERENCE, self.hp, seed=None).cost
-        if ref is None:
-            raise NwotError(self.benchmark.missing_cost_message(COST_REFERENCE, self.hp))
-        return float(ref) * self.scale
+    def for_run(self, seed: int) -> "BenchmarkEvaluator":
+        """A fresh evaluator (clock at 0, memo empty) for search run ``seed``, with that run's RNG if needed."""
+        rng = random.Random(f"signal-seed/{seed}") if self.cfg.needs_rng else None
+        return BenchmarkEvaluator(self.benchmark, self.space, self.cfg, rng=rng)
 
     def __call__(self, arch: Arch) -> Evaluation:
         key = self.space.encode(arch)
         mean = self.cfg.signal_seed == "mean"
         ev = self._memo.get(key) if mean else None
         if ev is None:
-            r = self.benchmark.query(key, self.signal_dataset, self.hp, seed=None if mean else self.rng)
-            if r.valid_accuracy is None:
-                raise NwotError(f"{self.benchmark.name} has no x-valid accuracy for {self.signal_dataset} hp "
-                                f"{self.hp} (arch {key})")
-            ev = Evaluation(signal=float(r.valid_accuracy), cost=self._cost(key, r.cost),
-                            info={"index": r.index, "seed": r.seed})
+            signal, cost, r = self.clock.charge(key, None if mean else self.rng, account_time=False)
+            ev = Evaluation(signal=signal, cost=cost, info={"index": r.index, "seed": r.seed})
             if mean:
                 self._memo[key] = ev
+        self.clock.used_time += ev.cost
         if self.cfg.signal_noise > 0:
             noise = self.rng.gauss(0.0, self.cfg.signal_noise)
             ev = Evaluation(signal=ev.signal + noise, cost=ev.cost, info={**ev.info, "noise": noise})
@@ -161,6 +146,10 @@ class TableEvaluator:
     def config(self) -> Dict[str, Any]:
         return {"evaluator": "table", "benchmark": self.benchmark.name,
                 "benchmark_origin": getattr(self.benchmark, "origin", "").strip(" ()"), **self.cfg.describe()}
+
+
+#: The name this evaluator had before (kept for one release).
+TableEvaluator = BenchmarkEvaluator
 
 
 def estimate_signal_noise(benchmark: Benchmark, dataset: str = "cifar10", hp: str = "12",

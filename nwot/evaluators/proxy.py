@@ -1,88 +1,121 @@
-"""Live NASWOT scoring as a search evaluator: arch -> (score, measured wall seconds).
+"""Zero-cost scores as search evaluators: live (:class:`ProxyEvaluator`) or looked up (:class:`StoredScoreEvaluator`).
 
-The cost charged to a search budget is the real wall time of building the untrained network and
-scoring it, so training-free methods are charged honestly against table-based ones.
+Live: build the arch untrained and score it on one fixed batch (:class:`nwot.scores.scorer.Scorer`);
+the cost charged to a search budget is the real wall time of building and scoring it, so
+training-free methods are charged honestly against table-based ones.
+
+Stored: the score and its recorded wall seconds from a score file (:mod:`nwot.scores.files`, what
+``nwot score-space --export`` writes), keyed by benchmark index.
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, replace
-from typing import Optional
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Union
 
+import pandas as pd
 import torch
 
-from nwot.errors import check_choice
-from nwot.proxies.naswot import COMPAT_MODES, check_non_negative_int, naswot_score, resolve_device, torch_seed
-from nwot.search.base import Evaluation
+from nwot.errors import NwotError
+from nwot.evaluators.base import Evaluation, register_evaluator
+from nwot.scores.files import read_scores
+from nwot.scores.scorer import ScoreConfig, Scorer
 from nwot.spaces.base import Arch, SearchSpace
 
-#: Number of classes of each dataset's classifier head (clean mode builds the benchmark's network).
-NUM_CLASSES = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-120": 120}
 
+@register_evaluator("proxy")
+class ProxyEvaluator:
+    """Evaluator: ``arch -> Evaluation(score, wall seconds of build + score)`` (see the module docstring).
 
-@dataclass(frozen=True)
-class ScoreConfig:
-    """How one NASWOT score is computed (everything that changes the number is here)."""
-
-    dataset: str = "cifar10"  # image source of the scoring batch (and head size)
-    batch_size: int = 128  # images in the one minibatch (paper: 128)
-    batch_seed: int = 0  # which images: seeded permutation of the available training images
-    init_seed: int = 0  # torch seed of the untrained network's default initialisation
-    compat: str = "clean"  # "clean" (each ReLU unit once) or "reference" (the paper's released code)
-    num_classes: Optional[int] = None  # head size; None = dataset's classes (clean) or 1 (reference, as the paper's code)
-    device: Optional[str] = None  # None = CUDA when available, else CPU
-
-    def __post_init__(self) -> None:
-        check_choice("compat mode", self.compat, COMPAT_MODES)
-        check_choice("dataset", self.dataset, NUM_CLASSES)
-        check_non_negative_int("batch_size", self.batch_size, minimum=2)
-        check_non_negative_int("batch_seed", self.batch_seed)
-        check_non_negative_int("init_seed", self.init_seed)
-        if self.num_classes is not None:
-            check_non_negative_int("num_classes", self.num_classes, minimum=1)
-        if self.device is not None:
-            resolve_device(self.device)
-
-    @property
-    def head(self) -> int:
-        if self.num_classes is not None:
-            return self.num_classes
-        return 1 if self.compat == "reference" else NUM_CLASSES[self.dataset]
-
-    def resolved_device(self) -> torch.device:
-        return resolve_device(self.device)
-
-
-class ScoreEvaluator:
-    """Evaluator: build ``arch`` untrained (seeded), score it on one fixed batch, charge the wall time.
-
-    The batch is loaded once and kept on the device, shared by every candidate (as the paper's search:
-    every cell in a run sees the same batch).
+    ``follow_run_seed=True`` makes :meth:`for_run` draw each search run's batch and init from the run's
+    seed (the NASWOT search protocol: run r uses seed r for the sample, the batch and the init);
+    otherwise every run uses ``cfg``'s seeds.
     """
 
+    cost_kind = "wall"
+
     def __init__(self, space: SearchSpace, cfg: ScoreConfig = ScoreConfig(), *, images: Optional[torch.Tensor] = None,
-                 data_dir=None) -> None:
-        from nwot.machine.allocator import keep_freed_memory
-        from nwot.data.datasets import scoring_batch
+                 data_dir=None, build_kwargs: Optional[Dict[str, Any]] = None, follow_run_seed: bool = False) -> None:
+        self.scorer = Scorer(space, cfg, images=images, data_dir=data_dir, build_kwargs=build_kwargs)
+        self.follow_run_seed = follow_run_seed
 
-        keep_freed_memory()  # reuse freed activation buffers across forward passes (~25 % faster on CPU)
-        self.space, self.cfg = space, cfg
-        self.device = cfg.resolved_device()
-        if images is None:
-            images = scoring_batch(cfg.dataset, batch_size=cfg.batch_size, seed=cfg.batch_seed, data_dir=data_dir)
-        self.images = images.to(self.device)
+    @property
+    def space(self) -> SearchSpace:
+        return self.scorer.space
 
-    def with_seeds(self, batch_seed: int, init_seed: int, data_dir=None) -> "ScoreEvaluator":
-        return ScoreEvaluator(self.space, replace(self.cfg, batch_seed=batch_seed, init_seed=init_seed), data_dir=data_dir)
+    @property
+    def cfg(self) -> ScoreConfig:
+        return self.scorer.cfg
+
+    @property
+    def device(self) -> torch.device:
+        return self.scorer.device
+
+    @property
+    def images(self) -> torch.Tensor:
+        return self.scorer.images
+
+    def with_seeds(self, batch_seed: int, init_seed: int) -> "ProxyEvaluator":
+        out = ProxyEvaluator.__new__(ProxyEvaluator)
+        out.scorer, out.follow_run_seed = self.scorer.with_seeds(batch_seed, init_seed), self.follow_run_seed
+        return out
+
+    def for_run(self, seed: int) -> "ProxyEvaluator":
+        return self.with_seeds(seed, seed) if self.follow_run_seed else self
 
     def score(self, arch: Arch) -> float:
-        with torch_seed(self.cfg.init_seed):
-            model = self.space.build(arch, num_classes=self.cfg.head)
-        return naswot_score(model, self.images, compat=self.cfg.compat, device=self.device)
+        return self.scorer.score(arch)
 
     def __call__(self, arch: Arch) -> Evaluation:
-        t0 = time.perf_counter()
-        s = self.score(arch)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return Evaluation(signal=s, cost=time.perf_counter() - t0, info={"score": s})
+        s, dt = self.scorer.timed(arch)
+        return Evaluation(signal=s, cost=dt, info={"score": s})
+
+    def config(self) -> Dict[str, Any]:
+        return {"evaluator": "proxy", **asdict(self.cfg), "build_kwargs": dict(self.scorer.build_kwargs)}
+
+
+#: The name this evaluator had before the zero-cost proxy suite (kept for one release).
+ScoreEvaluator = ProxyEvaluator
+
+
+@register_evaluator("stored")
+class StoredScoreEvaluator:
+    """Evaluator: ``arch -> Evaluation(stored score, its recorded wall seconds)``.
+
+    ``index_of`` maps an arch to its benchmark index (e.g. ``lambda a: bench.index_of(space.encode(a))``,
+    see :meth:`for_benchmark`). A row whose ``status`` names a failure gives a failed evaluation.
+    """
+
+    cost_kind = "wall"
+
+    def __init__(self, scores: Union[str, Path, pd.DataFrame], index_of: Callable[[Arch], int], *,
+                 source: Optional[str] = None) -> None:
+        if isinstance(scores, pd.DataFrame):
+            frame, self.source = scores, source or "<DataFrame>"
+        else:
+            frame, self.source = read_scores(scores), source or str(scores)
+        self.index_of = index_of
+        idx = list(map(int, frame.index))
+        self._score: Dict[int, float] = dict(zip(idx, frame["score"].astype(float)))
+        self._seconds: Dict[int, float] = dict(zip(idx, frame["seconds"].astype(float)))
+        status = frame["status"].fillna("ok").astype(str) if "status" in frame.columns else None
+        self._failure: Dict[int, str] = {} if status is None else {i: s for i, s in zip(idx, status) if s != "ok"}
+
+    @classmethod
+    def for_benchmark(cls, scores: Union[str, Path, pd.DataFrame], benchmark, space: SearchSpace) -> "StoredScoreEvaluator":
+        return cls(scores, lambda a: benchmark.index_of(space.encode(a)))
+
+    def __len__(self) -> int:
+        return len(self._score)
+
+    def __call__(self, arch: Arch) -> Evaluation:
+        i = int(self.index_of(arch))
+        if i not in self._score:
+            raise NwotError(f"arch {arch!r} (index {i}) has no stored score in {self.source}, which covers "
+                            f"{len(self._score)} indices")
+        if i in self._failure:
+            return Evaluation.failed(self._failure[i], cost=self._seconds[i], index=i)
+        return Evaluation(signal=self._score[i], cost=self._seconds[i], info={"index": i, "score": self._score[i]})
+
+    def config(self) -> Dict[str, Any]:
+        return {"evaluator": "stored_score", "scores": self.source, "n_scores": len(self._score)}

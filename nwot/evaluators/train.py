@@ -27,7 +27,7 @@ last finished epoch. Batch order and augmentation of epoch e come from a ``torch
 with ``(seed, e)`` and the learning rate is a function of the step, so a resumed run ends with the
 same weights as an uninterrupted one (bit-identical on CPU).
 
-Randomness: weight init under :func:`nwot.proxies.naswot.torch_seed`, data split / order / augmentation from
+Randomness: weight init under :func:`nwot.seeding.torch_seed`, data split / order / augmentation from
 ``torch.Generator`` objects; global RNGs are never seeded.
 """
 from __future__ import annotations
@@ -47,22 +47,10 @@ import torch.nn.functional as F
 
 from nwot.errors import NwotError, check_choice
 from nwot.spaces.complexity import count_flops, count_params
-from nwot.search.base import Evaluation
+from nwot.machine.device import resolve_device
+from nwot.evaluators.base import Evaluation, register_evaluator
 from nwot.spaces.base import Arch, SearchSpace
-from nwot.data.training import (ImageData, augmented_batch, cifar10_data, cutout, from_arrays, from_dataset,  # noqa: F401
-                         normalised, random_crop_flip, split_indices)
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when available else CPU; otherwise ``torch.device(device)`` (validated)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise NwotError(f"unknown device {device!r}; allowed: 'auto', 'cpu', 'cuda', 'cuda:N'") from e
-    check_choice("device type", dev.type, ("cpu", "cuda"))
-    return dev
+from nwot.data.training import ImageData, augmented_batch, cifar10_data, normalised, split_indices
 
 
 @dataclass(frozen=True)
@@ -120,7 +108,7 @@ class TrainConfig:
 #: Named budgets. ``cpu_tiny`` (1 epoch on 2,000 images, 500 held out) is for tests and CPU demos.
 #: ``pnas_proxy`` is the search-time budget of Liu et al., PNAS, ECCV 2018, §5.1: each child trained for
 #: 20 epochs with 5,000 of the 50,000 CIFAR-10 training images held out (their child networks use
-#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run_trained.DEFAULT_BUILD``); batch size
+#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run.DEFAULT_BUILD``); batch size
 #: 32, lr 0.025 and weight decay 3e-4 are DARTS-style choices of ours. ``blockqnn_proxy`` is a short
 #: "early-stop" budget in the spirit of Zhong et al., BlockQNN, CVPR 2018, §3.4 (12 epochs); the paper's
 #: exact early-stop recipe (trained with Adam) is not reproduced, we keep SGD + cosine.
@@ -227,6 +215,7 @@ class TrainingInterrupted(NwotError):
 EpochCallback = Callable[[str, int, Dict[str, float]], None]
 
 
+@register_evaluator("train")
 @dataclass
 class TrainEvaluator:
     """Evaluator: train ``arch`` with ``config`` on ``data`` and return its validation accuracy.
@@ -266,7 +255,7 @@ class TrainEvaluator:
 
     # -- training ---------------------------------------------------------------------------------
     def build(self, arch: Arch) -> nn.Module:
-        from nwot.proxies.naswot import torch_seed
+        from nwot.seeding import torch_seed
 
         with torch_seed(self.config.seed):
             return self.space.build(arch, num_classes=self.data.num_classes, **self.build_kwargs)

@@ -87,6 +87,7 @@ import torch.nn as nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from nwot.errors import NwotError, check_choice
+from nwot.machine.device import DeviceLike, resolve_device
 
 #: ``"clean"``: the paper's definition (§3), exact. ``"reference"``: the released code's behaviour.
 COMPAT_MODES: Tuple[str, ...] = ("clean", "reference")
@@ -102,26 +103,6 @@ _INT32_EXACT_COLUMNS = 2 ** 31 - 1
 GRAM_METHODS: Tuple[str, ...] = ("int8", "float32", "float64")
 
 Codes = Union[np.ndarray, torch.Tensor]
-DeviceLike = Union[None, str, torch.device]
-
-
-def check_non_negative_int(name: str, value, minimum: int = 0) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise NwotError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-@contextlib.contextmanager
-def torch_seed(seed: int) -> Iterator[None]:
-    """Run the block with torch's RNGs (CPU and every CUDA device) seeded by ``seed``, then restore them.
-
-    Use it around model construction for a reproducible default init without leaving the global
-    torch RNG changed (``torch.random.fork_rng``). Python's ``random`` and numpy are not touched.
-    """
-    check_non_negative_int("seed", seed)
-    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(int(seed))
-        yield
 
 
 # --------------------------------------------------------------------------------------------------
@@ -431,15 +412,6 @@ def _hooked_modules(model: nn.Module, compat: str) -> List[Tuple[str, nn.Module]
                         f"nn.ReLU modules, and functional F.relu / torch.relu calls are invisible to them; "
                         f"build the network with nn.ReLU modules")
     return found
-
-
-def resolve_device(device: DeviceLike) -> torch.device:
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as e:
-        raise NwotError(f"unknown device {device!r}; allowed: None (auto), 'cpu', 'cuda', 'cuda:N', ...") from e
 
 
 def _check_inputs(model, images) -> None:

@@ -1,73 +1,52 @@
-"""Scoring many architectures into the score store, resumably (full-space scoring).
+"""Scoring many architectures into the score store, resumably (full-space scoring), serial or on Ray.
 
-``score_space`` asks the store what is missing, scores it in chunks and commits each chunk in its own
-transaction, so an interrupted job (Ctrl-C, ``kill -9``) loses at most the chunk in flight and a
-restart skips everything already stored.
+:func:`score_space` asks the store what is missing, scores it in chunks and commits each chunk in its
+own transaction, so a restart skips everything already stored. An interrupted job loses nothing it
+finished: on Ctrl-C (``KeyboardInterrupt``) the cells already scored in the chunk in flight are
+committed before the interrupt propagates (:class:`ScoringInterrupted` says how many are stored and how to
+resume); a ``kill -9`` loses at most the chunk in flight. The Ray backend (:mod:`nwot.scores.ray_job`)
+runs chunks as tasks and stores them as they arrive. :func:`export_scores` writes one key of a store
+in the score-file format (:mod:`nwot.scores.files`) that ``nwot search --scores`` reads.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Sequence, Union
 
-from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
+from nwot.errors import NwotError, check_choice
+from nwot.scores.files import write_scores
+from nwot.scores.scorer import ScoreConfig, Scorer, index_lookup, store_key
+from nwot.scores.store import ScoreRow, ScoreStore, store_scores
 from nwot.spaces.base import get_space
-from nwot.scores.store import ScoreRow, ScoreStore, StoreKey
 
-
-def store_key(space: str, cfg: ScoreConfig) -> StoreKey:
-    name = "naswot" if cfg.compat == "clean" else f"naswot-{cfg.compat}"
-    return StoreKey(space=space, dataset=cfg.dataset, batch_seed=cfg.batch_seed, batch_size=cfg.batch_size,
-                    init_seed=cfg.init_seed, score_name=name)
-
-
-def space_archs(space: str, limit: Optional[int] = None) -> List[str]:
-    """Encoded archs of a whole tabular space in benchmark index order (NB201: all 15,625)."""
-    if space == "nb201":
-        from nwot.adapters.embedded import nb201_arch_strings
-
-        archs = list(nb201_arch_strings())
-    else:
-        from nwot.errors import NwotError
-
-        raise NwotError(f"full-space enumeration is available for 'nb201'; for {space!r} pass the archs explicitly")
-    return archs[:limit] if limit is not None else archs
+BACKENDS = ("serial", "ray")
 
 
 @dataclass(frozen=True)
-class ScoreJobResult:
-    total: int  # archs asked for
+class ScoringSummary:
+    """What one :func:`score_space` call did."""
+
+    total: int  # distinct archs asked for
     skipped: int  # already in the store
-    scored: int  # newly scored
+    scored: int  # newly scored and stored
 
 
-def score_chunk(space: str, archs: Sequence[str], cfg: ScoreConfig, data_dir=None) -> List[ScoreRow]:
-    """Score encoded ``archs`` (a pure function of its arguments: used by serial and distributed backends)."""
-    sp = get_space(space)
-    return _score_rows(sp, ScoreEvaluator(sp, cfg, data_dir=data_dir), _index_lookup(space), archs)
+class ScoringInterrupted(KeyboardInterrupt):
+    """Ctrl-C during :func:`score_space`; everything scored before it is stored (``stored``)."""
 
-
-def _score_rows(sp, ev: ScoreEvaluator, index_of, archs: Sequence[str]) -> List[ScoreRow]:
-    rows = []
-    for a in archs:
-        e = ev(sp.decode(a))
-        rows.append(ScoreRow(a, e.signal, e.cost, index_of(a), str(ev.device)))
-    return rows
-
-
-def _index_lookup(space: str) -> Callable[[str], Optional[int]]:
-    if space == "nb201":
-        from nwot.adapters.embedded import nb201_index_of
-
-        return nb201_index_of
-    return lambda a: None
+    def __init__(self, stored: int, remaining: int) -> None:
+        super().__init__(f"interrupted: {stored} newly scored cells are stored, {remaining} remain; run the same "
+                         f"command again to resume")
+        self.stored, self.remaining = stored, remaining
 
 
 def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: ScoreStore, *, chunk_size: int = 16,
-                data_dir=None, progress: bool = True, backend: str = "serial", **backend_kwargs) -> ScoreJobResult:
-    """Score every arch of ``archs`` not yet in ``store`` under ``cfg`` (see module docstring)."""
-    from nwot.errors import check_choice
-
-    check_choice("backend", backend, ("serial", "ray"))
+                data_dir=None, progress: bool = True, backend: str = "serial", **backend_kwargs: Any) -> ScoringSummary:
+    """Score every arch of ``archs`` (encoded) not yet in ``store`` under ``cfg`` (see the module docstring)."""
+    check_choice("backend", backend, BACKENDS)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise NwotError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
     key = store_key(space, cfg)
     todo = store.missing(key, archs)
     skipped = len(set(archs)) - len(todo)
@@ -76,18 +55,41 @@ def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: Score
 
         score_space_ray(space, todo, cfg, store, key, chunk_size=chunk_size, data_dir=data_dir, progress=progress,
                         **backend_kwargs)
-        return ScoreJobResult(len(archs), skipped, len(todo))
+        return ScoringSummary(len(set(archs)), skipped, len(todo))
+    if backend_kwargs:
+        raise NwotError(f"the serial backend takes no {', '.join(sorted(backend_kwargs))} (those are Ray options)")
     from tqdm import tqdm
 
     sp = get_space(space)
-    ev = ScoreEvaluator(sp, cfg, data_dir=data_dir)
-    index_of = _index_lookup(space)
-    bar = tqdm(total=len(todo), desc=f"scoring {space}", unit="cell", disable=not progress)
-    try:
+    scorer = Scorer(sp, cfg, data_dir=data_dir)
+    index_of = index_lookup(space)
+    stored = 0
+    with tqdm(total=len(todo), desc=f"scoring {space}", unit="cell", disable=not progress, mininterval=1.0) as bar:
         for start in range(0, len(todo), chunk_size):
-            rows = _score_rows(sp, ev, index_of, todo[start:start + chunk_size])
-            store.put(key, rows)
-            bar.update(len(rows))
-    finally:
-        bar.close()
-    return ScoreJobResult(len(archs), skipped, len(todo))
+            rows: List[ScoreRow] = []
+            try:
+                for a in todo[start:start + chunk_size]:
+                    rows.extend(scorer.rows([a], index_of))
+                    bar.update(1)
+            except KeyboardInterrupt:
+                stored += store.put(key, rows)
+                raise ScoringInterrupted(stored, len(todo) - stored) from None
+            stored += store.put(key, rows)
+    return ScoringSummary(len(set(archs)), skipped, len(todo))
+
+
+def export_scores(store: ScoreStore, space: str, cfg: ScoreConfig, path: Union[str, Path],
+                  provenance: Optional[Mapping[str, Any]] = None) -> int:
+    """Write the stored scores of ``(space, cfg)`` to ``path`` in the score-file format; returns the rows written.
+
+    The sidecar ``<path>.json`` records the store key and ``provenance`` (e.g. the command and machine).
+    """
+    key = store_key(space, cfg)
+    df = store_scores(store, key)
+    if df.empty:
+        raise NwotError(f"the store {store.path} holds no scores of {key}; nothing to export")
+    if df["index"].isna().any():
+        raise NwotError(f"space {space!r} has no benchmark index, so its scores cannot go to a score file")
+    df["index"] = df["index"].astype(int)
+    write_scores(df, path, {"key": asdict(key), "cells": len(df), **dict(provenance or {})})
+    return len(df)

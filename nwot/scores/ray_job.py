@@ -2,7 +2,7 @@
 
 ``score_space(..., backend="ray")`` hands the cells still missing from the store to
 :func:`score_space_ray`. Each chunk of ``chunk_size`` encoded cells is one Ray task that calls
-:func:`nwot.scores.job.score_chunk` (a pure function of its arguments, so every node computes the same
+:func:`nwot.scores.scorer.score_chunk` (a pure function of its arguments, so every node computes the same
 numbers as the serial backend). The driver keeps at most ``num_workers`` tasks in flight, waits with
 ``ray.wait`` and commits each finished chunk to the SQLite store in its own transaction, so:
 
@@ -32,7 +32,7 @@ def _chunk_task(space: str, archs: Sequence[str], cfg, data_dir, threads: int,
     """Body of one Ray task: score ``archs`` with ``threads`` torch threads (the task's CPUs)."""
     import torch
 
-    from nwot.scores.job import score_chunk
+    from nwot.scores.scorer import score_chunk
 
     if inject_failures is not None:
         _fail_once(Path(inject_failures), archs[0])

@@ -7,11 +7,14 @@ small chunks, each in its own transaction. SQLite in WAL mode makes every commit
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
+
+from nwot.errors import StoreError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
@@ -56,16 +59,37 @@ class ScoreRow:
 
 
 class ScoreStore:
-    """SQLite-backed score store (see module docstring)."""
+    """SQLite-backed score store (see module docstring).
+
+    Opening checks what a user can get wrong and says so in one line (:class:`~nwot.errors.StoreError`):
+    a folder that does not exist (it is not created behind the user's back), a folder that is not
+    writable, a file that is not an SQLite database, or a damaged one.
+    """
 
     def __init__(self, path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._con = sqlite3.connect(str(self.path), timeout=60.0)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.executescript(_SCHEMA)
-        self._con.commit()
+        self.path = Path(path).expanduser()
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise StoreError(f"score store {self.path}: folder {folder} does not exist; create it first "
+                             f"(mkdir -p {folder}) or choose another --store")
+        if self.path.is_dir():
+            raise StoreError(f"score store {self.path} is a folder; give a file name such as {self.path / 'scores.sqlite'}")
+        if not self.path.exists() and not os.access(folder, os.W_OK):
+            raise StoreError(f"score store {self.path}: folder {folder} is not writable (read-only file system or "
+                             f"no permission); choose a writable --store")
+        try:
+            self._con = sqlite3.connect(str(self.path), timeout=60.0)
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute("PRAGMA synchronous=NORMAL")
+            self._con.executescript(_SCHEMA)
+            self._con.commit()
+            bad = self._con.execute("PRAGMA quick_check").fetchone()[0]
+        except sqlite3.DatabaseError as e:
+            raise StoreError(_describe(self.path, e)) from e
+        if bad != "ok":
+            self._con.close()
+            raise StoreError(f"score store {self.path} is damaged (SQLite quick_check: {bad}); restore it from an "
+                             f"export (score-space --export) or move it aside and rescore")
 
     def close(self) -> None:
         self._con.close()
@@ -97,11 +121,14 @@ class ScoreStore:
         """Insert ``rows`` in one transaction; rows already stored are kept as they are. Returns rows added."""
         k = tuple(getattr(key, f) for f in KEY_FIELDS)
         now = time.time()
-        with self._con:  # one transaction: all rows or none
-            cur = self._con.executemany(
-                "INSERT OR IGNORE INTO scores (space, dataset, batch_seed, batch_size, init_seed, score_name, "
-                "arch, arch_index, value, seconds, device, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now) for r in rows])
+        try:
+            with self._con:  # one transaction: all rows or none
+                cur = self._con.executemany(
+                    "INSERT OR IGNORE INTO scores (space, dataset, batch_seed, batch_size, init_seed, score_name, "
+                    "arch, arch_index, value, seconds, device, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now) for r in rows])
+        except sqlite3.DatabaseError as e:
+            raise StoreError(_describe(self.path, e)) from e
         return cur.rowcount
 
     def count(self, key: Optional[StoreKey] = None) -> int:
@@ -119,6 +146,24 @@ class ScoreStore:
             params = tuple(getattr(key, f) for f in KEY_FIELDS)
         sql += " ORDER BY arch_index, arch"
         return pd.read_sql_query(sql, self._con, params=params)
+
+
+def store_scores(store: "ScoreStore", key: StoreKey):
+    """The scores of one key in the score-file layout (:mod:`nwot.scores.files`): ``index, arch, score, seconds``."""
+    df = store.to_frame(key).rename(columns={"arch_index": "index", "value": "score"})
+    return df[["index", "arch", "score", "seconds"]]
+
+
+def _describe(path: Path, e: sqlite3.DatabaseError) -> str:
+    msg = str(e)
+    if "not a database" in msg:
+        return f"score store {path} is not an SQLite database ({msg}); give a .sqlite file written by nwot"
+    if "malformed" in msg:
+        return (f"score store {path} is damaged ({msg}: e.g. truncated by a full disk or a copy cut short); "
+                f"restore it from an export (score-space --export) or move it aside and rescore")
+    if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+        return f"score store {path} cannot be written ({msg}); choose a writable --store"
+    return f"score store {path}: {msg}"
 
 
 def key_dict(key: StoreKey) -> dict:

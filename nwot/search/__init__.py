@@ -1,3 +1,7 @@
-"""Search strategies on one ask/tell loop (:func:`~nwot.search.base.run_search`)."""
-from nwot.search.base import (Budget, Evaluation, Evaluator, SearchResult, Strategy, TraceRow, get_strategy,  # noqa: F401
-                   list_strategies, register_strategy, run_search)
+"""Search strategies on one ask/tell loop: :mod:`.base` (Strategy, registry), :mod:`.loop` (run_search,
+Budget, results), :mod:`.run` (the one driver), one module per strategy."""
+from nwot.search.base import Strategy, get_strategy, list_strategies, register_strategy
+from nwot.search.loop import Budget, SearchReport, SearchResult, TraceRow, run_search
+
+__all__ = ["Budget", "SearchReport", "SearchResult", "Strategy", "TraceRow", "get_strategy", "list_strategies",
+           "register_strategy", "run_search"]

@@ -13,13 +13,15 @@ from typing import Any, Deque, Dict, List
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluator, register_strategy
+from nwot.evaluators.base import Evaluator
+from nwot.search.base import register_strategy
 from nwot.search.rea import RegularizedEvolution
 
 
 @register_strategy("area")
 class AssistedREA(RegularizedEvolution):
     name = "area"
+    needs = ("scorer",)
 
     def __init__(self, space, rng, scorer: Evaluator, n_candidates: int = 20, population_size: int = 10,
                  sample_size: int = 3) -> None:

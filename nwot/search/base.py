@@ -1,133 +1,47 @@
-"""One search loop for every strategy (STYLE.md habit 9: strategies propose, evaluators measure).
+"""The strategy interface (ask/tell) and the strategy registry.
 
-::
+A strategy proposes architectures (:meth:`Strategy.ask`) and learns from what an evaluator measured
+(:meth:`Strategy.tell`); it never sees how a number was obtained (a table lookup, a proxy score or
+real training), nor any test accuracy. The loop that drives it is :func:`nwot.search.loop.run_search`,
+the front door for whole searches :func:`nwot.search.run.run`.
 
-    while budget.left(used_time, n_evals):
-        archs = strategy.ask()
-        strategy.tell(archs, [evaluate(a) for a in archs])
-
-An :class:`Evaluator` maps an arch to an :class:`Evaluation` (search signal + cost in seconds: simulated
-training time for a table lookup, measured wall time for the NASWOT score or real training). The loop
-keeps the trace, charges the cost, stops at the budget, and picks the best arch *by search signal*;
-the final (reporting) accuracy is looked up afterwards by a separate ``report`` callable so that no
-strategy ever sees test numbers.
-
-A strategy that spends budget itself (AREA scores candidates with NASWOT before evolving them) hands
-those evaluations to the loop with :meth:`Strategy.charge`: the loop charges their cost and traces them
-under their own ``kind`` (e.g. ``"score"``), but their signal never competes for the best arch and they
-do not count as evaluations of the ``Budget.evaluations`` limit.
+Strategies declare what they need besides the space and their RNG, instead of the driver listing
+them by name: :attr:`Strategy.needs` names constructor keywords the driver must supply (``"scorer"``: a
+training-free evaluator, e.g. AREA's pre-scoring), and :attr:`Strategy.takes_select` says the strategy
+accepts a ``select`` hook for its beam (PNAS), which NASWOT pre-screening uses; :attr:`Strategy.signal` says
+whether it searches on a measured accuracy or on a zero-cost score (the NASWOT search).
 """
 from __future__ import annotations
 
 import inspect
-import math
 import random
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Any, ClassVar, Dict, List, Sequence, Tuple, Type
 
 from nwot.errors import NwotError
+from nwot.evaluators.base import Evaluation
 from nwot.registry import Registry
 from nwot.spaces.base import Arch, SearchSpace
 
 #: Trace ``kind`` of an evaluation by the search evaluator (the only kind that competes for the best).
 EVAL = "eval"
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What an evaluator measured for one arch."""
-
-    signal: float  # the search signal (higher is better): valid accuracy, NASWOT score, ...
-    cost: float  # seconds charged to the budget
-    info: Dict[str, Any] = field(default_factory=dict)
-
-
-class Evaluator(Protocol):
-    def __call__(self, arch: Arch) -> Evaluation: ...
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Stop when ``seconds`` of (simulated) time or ``evaluations`` are used; ``None`` = unlimited."""
-
-    seconds: Optional[float] = None
-    evaluations: Optional[int] = None
-
-    def __post_init__(self) -> None:
-        if self.seconds is None and self.evaluations is None:
-            raise NwotError("a Budget needs seconds or evaluations (both None would never stop)")
-        if self.seconds is not None and not self.seconds > 0:
-            raise NwotError(f"budget seconds must be > 0, got {self.seconds!r}")
-        if self.evaluations is not None and not self.evaluations > 0:
-            raise NwotError(f"budget evaluations must be > 0, got {self.evaluations!r}")
-
-    def left(self, used_time: float, n_evals: int) -> bool:
-        if self.seconds is not None and used_time >= self.seconds:
-            return False
-        if self.evaluations is not None and n_evals >= self.evaluations:
-            return False
-        return True
-
-    def fits(self, used_time: float, cost: float) -> bool:
-        """Whether an evaluation of ``cost`` seconds still fits (an evaluation that does not is discarded)."""
-        return self.seconds is None or used_time + cost <= self.seconds
-
-
-@dataclass(frozen=True)
-class TraceRow:
-    step: int  # row number, 0-based (evaluations and a strategy's own charged evaluations alike)
-    arch: str  # encoded arch
-    signal: float
-    cost: float
-    time: float  # cumulative seconds after this row
-    best_arch: str  # best-by-signal so far among ``kind == "eval"`` rows ("" before the first)
-    best_signal: float  # its signal (-inf before the first)
-    kind: str = EVAL  # "eval" = the search evaluator; else a strategy's charged side evaluation (e.g. "score")
-
-
-@dataclass
-class SearchResult:
-    strategy: str
-    space: str
-    seed: int
-    best_arch: str
-    best_signal: float
-    used_time: float
-    n_evals: int  # evaluations by the search evaluator (rows of kind "eval")
-    trace: List[TraceRow]
-    final: Dict[str, Any] = field(default_factory=dict)  # reporting numbers of best_arch (e.g. test_accuracy)
-    config: Dict[str, Any] = field(default_factory=dict)
-
-    def to_frame(self):
-        """The trace as a pandas DataFrame (one row per charged evaluation)."""
-        import pandas as pd
-
-        cols = [f.name for f in fields(TraceRow)]
-        df = pd.DataFrame([asdict(r) for r in self.trace], columns=cols)
-        df.insert(0, "seed", self.seed)
-        df.insert(0, "strategy", self.strategy)
-        return df
-
-    def summary(self) -> Dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k != "trace"}
-        return d
-
-    def to_dict(self) -> Dict[str, Any]:
-        """JSON-able dict (trace rows as dicts); :meth:`from_dict` inverts it."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "SearchResult":
-        d = dict(d)
-        d["trace"] = [TraceRow(**r) for r in d.get("trace", [])]
-        return cls(**d)
+#: Inputs a strategy may declare in :attr:`Strategy.needs`, with what they are.
+NEEDS: Dict[str, str] = {
+    "scorer": "a training-free evaluator (arch -> Evaluation of a zero-cost score) the strategy calls itself",
+}
 
 
 class Strategy(ABC):
     """Ask/tell search strategy. Subclasses own their state; randomness only from ``self.rng``."""
 
     name: str = "strategy"
+    #: Constructor keywords the driver supplies (keys of :data:`NEEDS`).
+    needs: ClassVar[Tuple[str, ...]] = ()
+    #: Whether the constructor takes ``select(ranked, k) -> chosen`` for its beam (NASWOT pre-screening).
+    takes_select: ClassVar[bool] = False
+    #: What the strategy searches on by default: ``"benchmark"`` (a measured accuracy: table lookup or
+    #: training) or ``"score"`` (a zero-cost score: the NASWOT search).
+    signal: ClassVar[str] = "benchmark"
 
     def __init__(self, space: SearchSpace, rng: random.Random) -> None:
         self.space = space
@@ -157,93 +71,48 @@ class Strategy(ABC):
         return out
 
 
-STRATEGIES: Registry[Strategy] = Registry("search strategy")
+STRATEGIES: Registry[Type[Strategy]] = Registry("search strategy", builtins=(
+    "nwot.search.area",
+    "nwot.search.blockqnn",
+    "nwot.search.bo",
+    "nwot.search.lse",
+    "nwot.search.naswot",
+    "nwot.search.pnas",
+    "nwot.search.random",
+    "nwot.search.rea",
+    "nwot.search.reinforce",
+))
 register_strategy = STRATEGIES.register
 
 
-def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: Any) -> Strategy:
-    from nwot.search import _load_all  # noqa: F401
+def strategy_class(name: str) -> Type[Strategy]:
 
-    cls = STRATEGIES.get(name)
-    allowed = strategy_options(name)
+    return STRATEGIES.get(name)
+
+
+def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: Any) -> Strategy:
+    """Instantiate strategy ``name``; an unknown option raises, listing the strategy's options."""
+    cls = strategy_class(name)
+    allowed = strategy_options(name) + list(cls.needs) + (["select"] if cls.takes_select else [])
     bad = sorted(set(kwargs) - set(allowed))
     if bad and not any(p.kind is inspect.Parameter.VAR_KEYWORD
                        for p in inspect.signature(cls.__init__).parameters.values()):
         raise NwotError(f"strategy {name!r} has no option {', '.join(map(repr, bad))}; its options: "
-                        f"{', '.join(allowed) or '(none)'}")
+                        f"{', '.join(strategy_options(name)) or '(none)'}")
+    missing = [n for n in cls.needs if n not in kwargs]
+    if missing:
+        raise NwotError(f"strategy {name!r} needs {', '.join(f'{n} ({NEEDS[n]})' for n in missing)}")
     return cls(space, rng, **kwargs)
 
 
 def strategy_options(name: str) -> List[str]:
-    """The keyword options of strategy ``name`` (its constructor's, past ``space`` and ``rng``)."""
-    from nwot.search import _load_all  # noqa: F401
-
-    params = list(inspect.signature(STRATEGIES.get(name).__init__).parameters.values())[3:]
-    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    """The user-settable keyword options of strategy ``name`` (constructor parameters past ``space`` and
+    ``rng``, without what the driver supplies: :attr:`Strategy.needs` and ``select``)."""
+    cls = strategy_class(name)
+    params = list(inspect.signature(cls.__init__).parameters.values())[3:]
+    skip = set(cls.needs) | ({"select"} if cls.takes_select else set())
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in skip]
 
 
 def list_strategies() -> List[str]:
-    from nwot.search import _load_all  # noqa: F401
-
     return STRATEGIES.names()
-
-
-def run_search(strategy: Strategy, evaluate: Evaluator, budget: Budget, *, seed: int = 0,
-               report: Optional[Callable[[Arch], Dict[str, Any]]] = None,
-               progress: Optional[Callable[[TraceRow], None]] = None) -> SearchResult:
-    """Run ``strategy`` until ``budget`` is spent.
-
-    An evaluation whose cost would push the used time past ``budget.seconds`` is discarded and ends
-    the search (the NATS-Bench protocol never reports an arch it could not afford). The same holds for
-    the evaluations a strategy charges itself (:meth:`Strategy.charge`), which are charged in order
-    right after the :meth:`Strategy.ask` that ran them.
-    """
-    used, trace = 0.0, []
-    n_evals = 0
-    best_arch, best_signal = None, -math.inf
-    enc = strategy.space.encode
-
-    def record(a: Arch, ev: Evaluation, kind: str) -> None:
-        row = TraceRow(len(trace), enc(a), float(ev.signal), float(ev.cost), used,
-                       "" if best_arch is None else enc(best_arch), float(best_signal), kind)
-        trace.append(row)
-        if progress is not None:
-            progress(row)
-
-    while budget.left(used, n_evals):
-        archs = strategy.ask()
-        stop = False
-        for a, ev, kind in strategy.take_charges():
-            if not budget.fits(used, ev.cost):
-                stop = True
-                break
-            used += ev.cost
-            record(a, ev, kind)
-        if stop or not archs:
-            break
-        evals: List[Evaluation] = []
-        told: List[Arch] = []
-        for a in archs:
-            if not budget.left(used, n_evals):
-                stop = True
-                break
-            ev = evaluate(a)
-            if not budget.fits(used, ev.cost):
-                stop = True
-                break
-            used += ev.cost
-            n_evals += 1
-            if ev.signal > best_signal or best_arch is None:
-                best_arch, best_signal = a, ev.signal
-            record(a, ev, EVAL)
-            evals.append(ev)
-            told.append(a)
-        if told:
-            strategy.tell(told, evals)
-        if stop:
-            break
-    if best_arch is None:
-        raise NwotError(f"budget {budget} too small: no evaluation of {strategy.name} fitted in it")
-    final = report(best_arch) if report is not None else {}
-    return SearchResult(strategy.name, strategy.space.name, seed, enc(best_arch), float(best_signal), used,
-                        n_evals, trace, final, strategy.config())

@@ -25,7 +25,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 
 Member = Tuple[Arch, float]
 

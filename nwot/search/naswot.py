@@ -2,7 +2,7 @@
 sample ``N`` cells uniformly *with replacement*, score each untrained, keep the highest score.
 
 Run it with a NASWOT evaluator (live :class:`~nwot.evaluators.proxy.ScoreEvaluator` or
-:class:`~nwot.evaluators.stored.StoredScoreEvaluator`) and ``Budget(evaluations=N)``; the loop's
+:class:`~nwot.evaluators.proxy.StoredScoreEvaluator`) and ``Budget(evaluations=N)``; the loop's
 best-by-signal is the argmax score. ``n`` (optional) also stops asking after ``N`` draws.
 """
 from __future__ import annotations
@@ -11,12 +11,14 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 
 
 @register_strategy("naswot")
 class NaswotSearch(Strategy):
     name = "naswot"
+    signal = "score"
 
     def __init__(self, space, rng, n: Optional[int] = None) -> None:
         super().__init__(space, rng)

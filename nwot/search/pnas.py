@@ -33,7 +33,8 @@ from scipy.stats import spearmanr
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch, SearchSpace
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 from nwot.search.progressive import progression_for
 from nwot.search.surrogates import EnsembleSurrogate, SurrogateConfig
 
@@ -46,6 +47,7 @@ class PNAS(Strategy):
     """PNAS on any space with a :class:`~nwot.search.progressive.Progression` (``pnas``, ``nb201``)."""
 
     name = "pnas"
+    takes_select = True
 
     def __init__(self, space: SearchSpace, rng: random.Random, *, beam: int = 256,
                  surrogate: Union[SurrogateConfig, str] = "lstm", depth: Optional[int] = None,

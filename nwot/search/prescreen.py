@@ -25,46 +25,34 @@ builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.data
 from __future__ import annotations
 
 import random
-import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
-
-import torch
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
+from nwot.evaluators.base import Evaluation, Evaluator
 from nwot.spaces.base import Arch, SearchSpace
-from nwot.search.base import Evaluation, Evaluator, Strategy, get_strategy, register_strategy
+from nwot.search.base import Strategy, get_strategy, strategy_class
 
 
 class NaswotScreen:
-    """NASWOT scorer for a pool of candidates, with memo and a record of the seconds it spent."""
+    """A training-free scorer for a pool of candidates, with memo and a record of the seconds it spent.
 
-    def __init__(self, space: SearchSpace, *, build_kwargs: Optional[Mapping[str, Any]] = None,
-                 batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0, num_classes: int = 10,
-                 images: Optional[torch.Tensor] = None, data_dir=None, device: Optional[str] = None) -> None:
-        from nwot.data.datasets import scoring_batch
+    ``scorer`` is any training-free evaluator (:class:`~nwot.evaluators.proxy.ProxyEvaluator`, live, or
+    :class:`~nwot.evaluators.proxy.StoredScoreEvaluator`); the seconds of each score are its ``cost``.
+    """
 
-        self.space = space
-        self.build_kwargs = dict(build_kwargs or {})
-        self.init_seed, self.num_classes = init_seed, num_classes
-        self.device = torch.device(device) if device else torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        self.images = images if images is not None else scoring_batch("cifar10", batch_size=batch_size,
-                                                                      seed=batch_seed, data_dir=data_dir)
+    def __init__(self, scorer: Evaluator, space: SearchSpace) -> None:
+        self.scorer, self.space = scorer, space
         self.scores: Dict[str, float] = {}
         self.seconds = 0.0  # all scoring time so far
         self.pending_seconds = 0.0  # scoring time not yet charged to an evaluation
 
     def score(self, arch: Arch) -> float:
-        from nwot.proxies.naswot import naswot_score, torch_seed
-
         key = self.space.encode(arch)
         if key not in self.scores:
-            t0 = time.perf_counter()
-            with torch_seed(self.init_seed):
-                model = self.space.build(arch, num_classes=self.num_classes, **self.build_kwargs)
-            self.scores[key] = naswot_score(model, self.images, device=self.device)
-            dt = time.perf_counter() - t0
-            self.seconds += dt
-            self.pending_seconds += dt
+            ev = self.scorer(arch)
+            self.scores[key] = float(ev.signal)
+            self.seconds += ev.cost
+            self.pending_seconds += ev.cost
         return self.scores[key]
 
     def top(self, candidates: Sequence[Arch], k: int) -> List[Arch]:
@@ -74,7 +62,7 @@ class NaswotScreen:
         return [a for _, _, a in scored[:k]]
 
     def selector(self, factor: int) -> Callable[[List[Arch], int], List[Arch]]:
-        """PNAS beam selection: NASWOT's top k of the predictor's top ``factor * k``."""
+        """PNAS beam selection: the scorer's top k of the predictor's top ``factor * k``."""
         return _Selector(self, factor)
 
     def charge(self, evaluate: Evaluator) -> "ChargedEvaluator":
@@ -105,25 +93,25 @@ class ChargedEvaluator:
         return {**(inner() if callable(inner) else {}), "charged_screen": True}
 
 
-@register_strategy("prescreen")
 class Prescreened(Strategy):
-    """``inner`` strategy with NASWOT pre-screening of ``factor`` x its proposals (see the module docstring)."""
+    """``inner`` strategy with pre-screening of ``factor`` x its proposals by ``screen`` (module docstring).
+
+    A wrapper, not a registered strategy: :func:`nwot.search.run.run` builds it for ``prescreen=f``. The
+    mode follows what the inner strategy declares: ``select`` when it takes a beam-selection hook
+    (:attr:`~nwot.search.base.Strategy.takes_select`, PNAS), ``pool`` otherwise.
+    """
 
     name = "prescreen"
 
-    def __init__(self, space: SearchSpace, rng: random.Random, *, inner: str = "rea", factor: int = 4,
-                 screen: Optional[NaswotScreen] = None, inner_kwargs: Optional[Dict[str, Any]] = None,
-                 **screen_kwargs: Any) -> None:
+    def __init__(self, space: SearchSpace, rng: random.Random, *, inner: str, screen: NaswotScreen, factor: int = 4,
+                 inner_kwargs: Optional[Dict[str, Any]] = None) -> None:
         super().__init__(space, rng)
         if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
             raise NwotError(f"pre-screening factor must be an int >= 1, got {factor!r}")
-        if screen is not None and screen_kwargs:
-            raise NwotError("give either a NaswotScreen or its keyword arguments, not both")
-        self.screen = screen if screen is not None else NaswotScreen(space, **screen_kwargs)
-        self.factor, self.inner_name = factor, inner
+        self.screen, self.factor, self.inner_name = screen, factor, inner
         kwargs = dict(inner_kwargs or {})
-        if inner == "pnas":
-            kwargs["select"] = self.screen.selector(factor)
+        if strategy_class(inner).takes_select:
+            kwargs["select"] = screen.selector(factor)
             self.mode = "select"
         else:
             self.mode = "pool"

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import List, Sequence
 
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 
 
 @register_strategy("random")

@@ -13,7 +13,8 @@ from typing import Any, Deque, Dict, List, Sequence, Tuple
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 
 Member = Tuple[Arch, float]  # (arch, search signal)
 

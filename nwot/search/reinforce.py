@@ -26,7 +26,8 @@ import numpy as np
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
-from nwot.search.base import Evaluation, Strategy, register_strategy
+from nwot.evaluators.base import Evaluation
+from nwot.search.base import Strategy, register_strategy
 from nwot.search.categorical import categorical_view
 
 

@@ -1,40 +1,153 @@
-"""Run a registered strategy on a benchmark's simulated time: what ``nwot search`` calls.
+"""The one search driver, and the setups that give it an evaluator and a report.
+
+Every search goes through :func:`run`::
+
+    run(strategy, space, evaluator, budget, runs=R, seed=S, report=..., scorer=..., prescreen=f, options={...})
+
+The NASWOT search, the strategies on a benchmark's simulated time and the searches with real training
+differ only in what they are given (STYLE habit 9):
+
+=========================  =========================================  ===============================
+setup                      search evaluator (signal, cost)            report (never seen by the search)
+=========================  =========================================  ===============================
+:func:`benchmark_setup`    table lookup: 12-epoch valid acc., sim. s  200-epoch test acc. (seed mean)
+:func:`proxy_setup`        zero-cost score, live or stored: wall s    200-epoch test acc. (seed mean)
+:func:`train_setup`        real training: held-out val. acc., wall s  test acc. of the trained weights
+=========================  =========================================  ===============================
+
+Strategies declare what they need (:attr:`~nwot.search.base.Strategy.needs`, ``takes_select``,
+``signal``) instead of being listed by name here; ``options`` (the CLI's ``-o KEY=VALUE``) reach every
+strategy on every evaluator. Run ``r`` is seeded with ``seed + r``: the strategy's RNG, and, through
+``for_run(seed)``, the evaluator's and the scorer's (a benchmark evaluator's seed draws and noise, a
+live scorer's batch and init when it follows the run seed).
 
 Protocols (budgets in simulated seconds):
 
 * NAS-Bench-201 (Dong & Yang, ICLR 2020, §5 / Table 5): search on CIFAR-10 (signal = ``cifar10-valid``
-  x-valid after 12 epochs), :data:`NB201_BUDGET` = 12,000 s, 500 runs; the chosen arch is reported
-  on all three datasets (``report_datasets=NB201_DATASETS``).
+  x-valid after 12 epochs), :data:`NB201_BUDGET` = 12,000 s, 500 runs; the chosen arch is reported on
+  the three datasets of :data:`~nwot.adapters.base.SEARCH_DATASETS`.
 * NATS-Bench (Dong et al., TPAMI 2021, §5): search on each dataset with its own 12-epoch signal,
   :data:`NATS_BUDGETS` = 20,000 / 40,000 / 120,000 s for CIFAR-10 / CIFAR-100 / ImageNet16-120.
 """
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, is_dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
-from nwot.errors import NwotError
-from nwot.spaces.base import SearchSpace, get_space
-from nwot.search.base import Budget, Evaluator, SearchResult, TraceRow, get_strategy, run_search
+from nwot.adapters.base import SEARCH_DATASETS, Benchmark, get_benchmark
+from nwot.errors import NwotError, check_int
+from nwot.evaluators.base import Evaluator, evaluator_config
+from nwot.evaluators.benchmark import AccuracyReport, BenchmarkEvaluator, TableSignalConfig
+from nwot.evaluators.proxy import ProxyEvaluator, StoredScoreEvaluator
+from nwot.scores.scorer import ScoreConfig
+from nwot.search.base import get_strategy, strategy_class
+from nwot.search.loop import Budget, SearchReport, SearchResult, TraceRow, run_search
+from nwot.search.prescreen import NaswotScreen, Prescreened
+from nwot.spaces.base import Arch, SearchSpace, get_space
 
 NB201_BUDGET = 12_000.0
 NATS_BUDGETS: Dict[str, float] = {"cifar10": 20_000.0, "cifar100": 40_000.0, "ImageNet16-120": 120_000.0}
-NB201_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-#: Strategies whose search evaluator is the NASWOT score (the rest use the benchmark lookup).
-SCORE_SEARCH = ("naswot",)
-#: Strategies that take a NASWOT scorer as a second evaluator.
-SCORE_ASSISTED = ("area",)
+#: The datasets the NB201 protocol reports the chosen cell on.
+NB201_DATASETS = SEARCH_DATASETS
 #: Backend opened when ``benchmark=None``, per space.
 DEFAULT_BENCHMARK = {"nb201": "nb201"}
+#: Macro skeleton per training preset: (C = F filters of stage 1, N cells / blocks per stage).
+DEFAULT_BUILD: Dict[str, Dict[str, int]] = {
+    "cpu_tiny": {"C": 8, "N": 1},
+    "pnas_proxy": {"C": 24, "N": 2},  # PNAS §5.1 search networks
+    "blockqnn_proxy": {"C": 32, "N": 2},
+}
+
+Report = Callable[[Arch], Dict[str, Any]]
 
 
-def open_benchmark(benchmark, space: SearchSpace):
+def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, budget: Budget, *, runs: int = 1,
+        seed: int = 0, report: Optional[Report] = None, scorer: Optional[Evaluator] = None, prescreen: int = 0,
+        options: Optional[Mapping[str, Any]] = None, config: Optional[Mapping[str, Any]] = None,
+        progress: Optional[Callable[[TraceRow], None]] = None,
+        on_result: Optional[Callable[[SearchResult], None]] = None) -> SearchReport:
+    """``runs`` independent searches of ``strategy``; run ``r`` is seeded with ``seed + r`` (module docstring).
+
+    * ``evaluator``: the search evaluator; its ``for_run(seed)``, when it has one, gives each run its own.
+    * ``scorer``: a training-free evaluator for strategies that need one (``Strategy.needs``, e.g. AREA)
+      and for ``prescreen``; its ``for_run(seed)`` likewise.
+    * ``prescreen = f > 0``: NASWOT pre-screening (:mod:`nwot.search.prescreen`) of ``f`` x the proposals.
+    * ``options``: the strategy's keyword options (checked against the strategy: unknown ones raise).
+    * ``config``: recorded in every result's ``config`` (with the evaluator's, the scorer's and the report's).
+    * ``on_result``: called with each finished run (e.g. to stream one line per run).
+    """
+    check_int("runs", runs, minimum=1)
+    sp = get_space(space) if isinstance(space, str) else space
+    cls = strategy_class(strategy)
+    options = dict(options or {})
+    if prescreen and scorer is None:
+        raise NwotError("NASWOT pre-screening (prescreen > 0) needs a scorer")
+    if cls.needs and scorer is None:
+        raise NwotError(f"strategy {strategy!r} needs a scorer (a training-free evaluator: live scoring or a "
+                        f"stored score file)")
+    results = []
+    for r in range(runs):
+        s = seed + r
+        rng = random.Random(s)
+        ev = _for_run(evaluator, s)
+        sc = _for_run(scorer, s) if scorer is not None else None
+        kwargs = dict(options)
+        if "scorer" in cls.needs:
+            kwargs["scorer"] = sc
+        if prescreen:
+            screen = NaswotScreen(sc, sp)
+            strat = Prescreened(sp, rng, inner=strategy, screen=screen, factor=prescreen, inner_kwargs=kwargs)
+            ev = screen.charge(ev)
+        else:
+            strat = get_strategy(strategy, sp, rng, **kwargs)
+        res = run_search(strat, ev, budget, seed=s, report=report, progress=progress)
+        res.config.update({"space": sp.name, "budget_seconds": budget.seconds, "budget_evaluations": budget.evaluations,
+                           **dict(config or {}), "search_evaluator": evaluator_config(ev)})
+        if sc is not None:
+            res.config["scorer"] = evaluator_config(sc)
+        if prescreen:
+            res.config["prescreen_factor"] = prescreen
+        report_cfg = getattr(report, "config", None)
+        if callable(report_cfg):
+            res.config.update(report_cfg())
+        results.append(res)
+        if on_result is not None:
+            on_result(res)
+    return SearchReport(results)
+
+
+def _for_run(evaluate: Evaluator, seed: int) -> Evaluator:
+    fn = getattr(evaluate, "for_run", None)
+    return fn(seed) if callable(fn) else evaluate
+
+
+# --------------------------------------------------------------------------------------------------
+# Setups: what a search on a table, on a zero-cost score or with real training is given.
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchSetup:
+    """The pieces :func:`run` takes besides the strategy and the budget."""
+
+    space: SearchSpace
+    evaluator: Evaluator
+    report: Optional[Report] = None
+    scorer: Optional[Evaluator] = None
+    config: Dict[str, Any] = field(default_factory=dict)
+
+    def run(self, strategy: str, budget: Budget, **kwargs: Any) -> SearchReport:
+        """:func:`run` with this setup's space, evaluator, report, scorer and config."""
+        return run(strategy, self.space, self.evaluator, budget, report=self.report, scorer=self.scorer,
+                   config={**self.config, **kwargs.pop("config", {})}, **kwargs)
+
+
+def open_benchmark(benchmark: Union[None, str, Benchmark], space: SearchSpace) -> Optional[Benchmark]:
     """``benchmark`` as a :class:`~nwot.adapters.base.Benchmark`: an instance, a registered name, or the
     space's default (the embedded table for NB201); ``None`` if the space has none."""
-    from nwot.adapters.base import Benchmark, get_benchmark
-
     if isinstance(benchmark, Benchmark):
         return benchmark
     if benchmark is None:
@@ -45,33 +158,108 @@ def open_benchmark(benchmark, space: SearchSpace):
     raise NwotError(f"benchmark must be a Benchmark, a registered name or None, got {benchmark!r}")
 
 
-def make_scorer(space: SearchSpace, benchmark, scores, *, dataset: str, seed: int,
-                score_config: Optional[Dict[str, Any]] = None) -> Evaluator:
-    """NASWOT evaluator: stored scores (``scores`` = file path, DataFrame or evaluator) or live scoring
-    (``scores=None``; batch and init seeded with the run's ``seed``)."""
-    from nwot.evaluators.stored import StoredScoreEvaluator
-
+def make_scorer(space: SearchSpace, benchmark: Optional[Benchmark], scores, *, dataset: str = "cifar10",
+                score_config: Optional[Mapping[str, Any]] = None, data_dir=None,
+                build_kwargs: Optional[Mapping[str, Any]] = None) -> Evaluator:
+    """A training-free evaluator: stored scores (``scores`` = a score file or DataFrame, keyed by benchmark
+    index), an evaluator given as is, or live scoring (``scores=None``; each run draws its batch and init
+    from its seed unless ``score_config`` fixes ``batch_seed`` / ``init_seed``)."""
     if scores is None:
-        from nwot.evaluators.proxy import ScoreConfig, ScoreEvaluator
-
-        kw = {"dataset": dataset, "batch_seed": seed, "init_seed": seed, **(score_config or {})}
-        return ScoreEvaluator(space, ScoreConfig(**kw))
+        kw = {"dataset": dataset, **dict(score_config or {})}
+        follow = not ({"batch_seed", "init_seed"} & set(kw))
+        return ProxyEvaluator(space, ScoreConfig(**kw), data_dir=data_dir, build_kwargs=dict(build_kwargs or {}),
+                              follow_run_seed=follow)
     if callable(scores) and not isinstance(scores, (str, Path)):
         return scores
     if benchmark is None:
-        raise NwotError(f"stored NASWOT scores are keyed by benchmark index; space {space.name!r} needs a benchmark")
+        raise NwotError(f"stored scores are keyed by benchmark index; space {space.name!r} needs a benchmark")
     return StoredScoreEvaluator.for_benchmark(scores, benchmark, space)
 
 
-def _config(obj) -> Dict[str, Any]:
-    """What an evaluator records about itself: its ``config()``, else its frozen ``cfg`` dataclass."""
-    cfg = getattr(obj, "config", None)
-    if callable(cfg):
-        return cfg()
-    cfg = getattr(obj, "cfg", None)
-    if cfg is not None and is_dataclass(cfg):
-        return {"evaluator": type(obj).__name__, **asdict(cfg)}
-    return {"evaluator": type(obj).__name__}
+def _report(bench: Optional[Benchmark], sp: SearchSpace, datasets: Optional[Sequence[str]], dataset: str):
+    return AccuracyReport(bench, sp, tuple(datasets or (dataset,))) if bench is not None else None
+
+
+def benchmark_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "cifar10", benchmark=None, *,
+                    signal_seed: str = "mean", hp: str = "12", cost: str = "benchmark", signal_noise: float = 0.0,
+                    report_datasets: Optional[Sequence[str]] = None, scores=None,
+                    score_config: Optional[Mapping[str, Any]] = None, data_dir=None) -> SearchSetup:
+    """Search on a benchmark's ``hp``-epoch validation accuracy, charged its simulated seconds
+    (:class:`~nwot.evaluators.benchmark.BenchmarkEvaluator`; ``signal_seed``, ``cost``, ``signal_noise``:
+    :class:`~nwot.evaluators.benchmark.TableSignalConfig`), reporting the 200-epoch test accuracy on
+    ``report_datasets`` (default ``[dataset]``). The scorer (for AREA and pre-screening) is ``scores``:
+    a score file, else live scoring."""
+    sp = get_space(space) if isinstance(space, str) else space
+    bench = open_benchmark(benchmark, sp)
+    if bench is None:
+        raise NwotError(f"space {sp.name!r} has no default benchmark to search on; pass benchmark= (a registered "
+                        f"name or a Benchmark)")
+    cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost, signal_noise=signal_noise)
+    evaluator = BenchmarkEvaluator(bench, sp, cfg, rng=random.Random(0) if cfg.needs_rng else None)
+    scorer = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir)
+    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), scorer, {"dataset": dataset})
+
+
+def proxy_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "cifar10", benchmark=None, *, scores=None,
+                score_config: Optional[Mapping[str, Any]] = None, report_datasets: Optional[Sequence[str]] = None,
+                data_dir=None) -> SearchSetup:
+    """Search on a zero-cost score (the NASWOT search): stored (``scores`` = a score file) or live, each
+    run drawing its batch and init from its seed (Mellor et al. §4). Reported on the space's benchmark
+    when it has one."""
+    sp = get_space(space) if isinstance(space, str) else space
+    bench = open_benchmark(benchmark, sp)
+    evaluator = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir)
+    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), None, {"dataset": dataset})
+
+
+class TestReport:
+    """``report``: test accuracy of the chosen cell's trained weights on the first ``size`` test images."""
+
+    def __init__(self, evaluate, test, size: Optional[int]) -> None:
+        self.evaluate, self.test, self.size = evaluate, test, size
+
+    def __call__(self, arch: Arch) -> Dict[str, Any]:
+        n = len(self.test) if self.size is None else min(self.size, len(self.test))
+        return {"test_accuracy": self.evaluate.test_accuracy(arch, self.test, n), "test_images": n}
+
+    def config(self) -> Dict[str, Any]:
+        return {"report": "test_accuracy (trained weights)", "test_images": self.size}
+
+
+def train_setup(space: Union[str, SearchSpace] = "pnas", *, preset: str = "cpu_tiny",
+                train_overrides: Optional[Mapping[str, Any]] = None, build_kwargs: Optional[Mapping[str, Any]] = None,
+                space_kwargs: Optional[Mapping[str, Any]] = None, data_dir=None, checkpoint_dir=None,
+                test_images: Optional[int] = 2000, screen_batch_size: int = 64) -> SearchSetup:
+    """Search with real training (:class:`~nwot.evaluators.train.TrainEvaluator`): preset ``preset`` with
+    ``train_overrides``, networks ``space.build(arch, **build_kwargs)`` (default :data:`DEFAULT_BUILD`
+    [preset]), CIFAR-10 from ``data_dir`` (default ``$NWOT_DATA_DIR``) with validation images held out of
+    the training split; per-candidate checkpoints in ``checkpoint_dir`` (finished cells are not retrained).
+    Report: test accuracy of the chosen cell's trained weights on the first ``test_images`` test images
+    (None = all, 0 = none; needs ``checkpoint_dir``). The scorer (pre-screening) is a live NASWOT scorer of
+    the networks built exactly as the evaluator builds them, on ``screen_batch_size`` images."""
+    from nwot.data.training import cifar10_data
+    from nwot.evaluators.train import TrainEvaluator, train_preset
+
+    if test_images != 0 and checkpoint_dir is None:
+        raise NwotError("reporting test accuracy reloads the trained weights: pass checkpoint_dir (or test_images=0)")
+    cfg = train_preset(preset, **dict(train_overrides or {}))
+    build = dict(DEFAULT_BUILD.get(preset, {}) if build_kwargs is None else build_kwargs)
+    sp = get_space(space, **dict(space_kwargs or {})) if isinstance(space, str) else space
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*partial.*")
+        train = cifar10_data(data_dir)
+        test = cifar10_data(data_dir, train=False) if test_images != 0 else None
+    evaluator = TrainEvaluator(sp, cfg, train, build_kwargs=build, checkpoint_dir=checkpoint_dir)
+    report = TestReport(evaluator, test, test_images) if test is not None else None
+    scorer = make_scorer(sp, None, None, score_config={"batch_size": screen_batch_size}, data_dir=data_dir,
+                         build_kwargs=build)
+    return SearchSetup(sp, evaluator, report, scorer, {"evaluator": "train", "train_preset": preset,
+                                                       "train_config": cfg.key(), "build_kwargs": build})
+
+
+# --------------------------------------------------------------------------------------------------
+# Conveniences: a setup and run() in one call.
+# --------------------------------------------------------------------------------------------------
 
 
 def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", budget_seconds: Optional[float] = None,
@@ -79,64 +267,35 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
                  signal_seed: str = "mean", cost: str = "benchmark", hp: str = "12", signal_noise: float = 0.0,
                  report_datasets: Optional[Sequence[str]] = None, score_config: Optional[Dict[str, Any]] = None,
                  progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
-    """``runs`` independent searches of ``strategy`` on ``space``; run ``r`` is seeded with ``seed + r``.
-
-    * Search evaluator: the benchmark lookup (:class:`~nwot.evaluators.benchmark.TableEvaluator`: valid
-      accuracy after ``hp`` epochs on ``dataset``, charged its simulated seconds) for every strategy
-      but ``naswot``, whose evaluator is the NASWOT score. ``signal_seed`` ("mean" default, the only one
-      the embedded table supports; "random" = the official per-query seed draw) and ``cost``
-      ("benchmark" or "scaled", see :mod:`nwot.evaluators.benchmark`) are recorded in each result's config;
-      ``signal_noise`` adds Gaussian noise of that SD to every signal (a model of the seed draw).
-    * NASWOT scores (``naswot``, and ``area``'s pre-scoring): ``scores`` = a stored score file (CSV
-      ``index,score,seconds``) or ``None`` for live scoring (``score_config`` = extra
-      :class:`~nwot.evaluators.proxy.ScoreConfig` fields).
-    * Budget: ``budget_seconds`` of simulated time and/or ``evaluations`` (e.g. 12,000 s for NB201,
-      :data:`NATS_BUDGETS` for NATS-Bench; ``naswot``: ``evaluations=N``).
-    * Report: 200-epoch test accuracy (seed mean) of the best-by-signal arch on ``report_datasets``
-      (default: ``[dataset]``), when the space has a benchmark.
-    * ``benchmark``: a :class:`~nwot.adapters.base.Benchmark`, a registered name, or ``None`` (NB201:
-      the embedded table). ``strategy_kwargs`` go to the strategy (e.g. ``population_size=10``).
-    """
-    from nwot.evaluators.benchmark import AccuracyReport, TableEvaluator, TableSignalConfig
-
-    if runs < 1:
-        raise NwotError(f"runs must be >= 1, got {runs}")
+    """``runs`` searches of ``strategy`` on a tabular space: on the zero-cost score when the strategy searches
+    on one (``signal == "score"``: the NASWOT search, :func:`proxy_setup`), else on the benchmark's simulated
+    time (:func:`benchmark_setup`). Budget: ``budget_seconds`` (e.g. 12,000 s for NB201, :data:`NATS_BUDGETS`)
+    and/or ``evaluations``. ``strategy_kwargs`` are the strategy's options."""
     if budget_seconds is None and evaluations is None:
         raise NwotError(f"strategy {strategy!r} needs a budget: budget_seconds (simulated seconds; NB201 12000, "
                         f"NATS {', '.join(f'{d} {int(b)}' for d, b in NATS_BUDGETS.items())}) or evaluations")
     budget = Budget(seconds=budget_seconds, evaluations=evaluations)
-    sp = get_space(space)
-    bench = open_benchmark(benchmark, sp)
-    uses_table = strategy not in SCORE_SEARCH
-    if uses_table and bench is None:
-        raise NwotError(f"strategy {strategy!r} searches on a benchmark's validation accuracy; space {space!r} has "
-                        f"no default benchmark, pass benchmark=")
-    signal_cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost,
-                                   signal_noise=signal_noise) if uses_table else None
-    report = AccuracyReport(bench, sp, report_datasets or (dataset,)) if bench is not None else None
-    if scores is not None and (strategy in SCORE_SEARCH or strategy in SCORE_ASSISTED):
-        scores = make_scorer(sp, bench, scores, dataset=dataset, seed=seed)  # read a score file once for all runs
-    results = []
-    for r in range(runs):
-        s = seed + r
-        kwargs = dict(strategy_kwargs)
-        scorer = None
-        if strategy in SCORE_SEARCH or strategy in SCORE_ASSISTED:
-            scorer = make_scorer(sp, bench, scores, dataset=dataset, seed=s, score_config=score_config)
-        if strategy in SCORE_ASSISTED:
-            kwargs["scorer"] = scorer
-        if uses_table:
-            rng = random.Random(f"signal-seed/{s}") if signal_seed == "random" or signal_noise > 0 else None
-            evaluate: Evaluator = TableEvaluator(bench, sp, signal_cfg, rng=rng)
-        else:
-            evaluate = scorer
-        strat = get_strategy(strategy, sp, random.Random(s), **kwargs)
-        res = run_search(strat, evaluate, budget, seed=s, report=report, progress=progress)
-        res.config.update({"space": space, "dataset": dataset, "budget_seconds": budget_seconds,
-                           "budget_evaluations": evaluations, "search_evaluator": _config(evaluate)})
-        if scorer is not None and strategy in SCORE_ASSISTED:
-            res.config["scorer"] = _config(scorer)
-        if report is not None:
-            res.config.update(report.config())
-        results.append(res)
-    return results
+    if strategy_class(strategy).signal == "score":
+        setup = proxy_setup(space, dataset, benchmark, scores=scores, score_config=score_config,
+                            report_datasets=report_datasets)
+    else:
+        setup = benchmark_setup(space, dataset, benchmark, signal_seed=signal_seed, hp=hp, cost=cost,
+                                signal_noise=signal_noise, report_datasets=report_datasets, scores=scores,
+                                score_config=score_config)
+    return setup.run(strategy, budget, runs=runs, seed=seed, options=strategy_kwargs, progress=progress).runs
+
+
+def run_trained_search(strategy: str, space: str = "pnas", *, evaluations: int, runs: int = 1, seed: int = 0,
+                       preset: str = "cpu_tiny", train_overrides: Optional[Mapping[str, Any]] = None,
+                       build_kwargs: Optional[Mapping[str, Any]] = None, space_kwargs: Optional[Mapping[str, Any]] = None,
+                       data_dir=None, checkpoint_dir=None, prescreen: int = 0, test_images: Optional[int] = 2000,
+                       progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
+    """``runs`` searches of ``strategy`` on an open space with ``evaluations`` trained models each
+    (:func:`train_setup`); ``prescreen = f > 0`` adds NASWOT pre-screening; ``strategy_kwargs`` are the
+    strategy's options (e.g. PNAS's ``beam``)."""
+    check_int("evaluations (trained models per run)", evaluations, minimum=1)
+    setup = train_setup(space, preset=preset, train_overrides=train_overrides, build_kwargs=build_kwargs,
+                        space_kwargs=space_kwargs, data_dir=data_dir, checkpoint_dir=checkpoint_dir,
+                        test_images=test_images)
+    return setup.run(strategy, Budget(evaluations=evaluations), runs=runs, seed=seed, prescreen=prescreen,
+                     options=strategy_kwargs, progress=progress).runs

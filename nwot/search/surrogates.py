@@ -161,7 +161,7 @@ class EnsembleSurrogate:
 
     def fit(self, cells: Sequence[Tokens], targets: Sequence[float], seed: int) -> "EnsembleSurrogate":
         """Train every member from scratch on its 4/5 of ``(cells, targets)`` (``seed`` fixes init, folds, order)."""
-        from nwot.proxies.naswot import torch_seed
+        from nwot.seeding import torch_seed
 
         y = torch.tensor([float(t) for t in targets], dtype=torch.float32)
         if len(y) != len(cells) or len(y) < 1 or not torch.isfinite(y).all():

@@ -14,6 +14,7 @@ from typing import Any, Hashable, List, Protocol, runtime_checkable
 
 import torch.nn as nn
 
+from nwot.errors import check_choice
 from nwot.registry import Registry
 
 Arch = Hashable
@@ -33,21 +34,36 @@ class SearchSpace(Protocol):
 
     def decode(self, s: str) -> Arch: ...
 
-    def build(self, arch: Arch, num_classes: int = 10, **kwargs: Any) -> nn.Module: ...
+    def build(self, arch: Arch, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any) -> nn.Module:
+        """The untrained network of ``arch``. ``compat="reference"``: as the NASWOT authors' code built it,
+        where that differs (NDS AnyNets); other spaces build one network for both modes."""
+        ...
 
 
-SPACES: Registry[SearchSpace] = Registry("search space")
+#: Scorer modes a space's ``build`` accepts (``nwot.proxies.naswot.COMPAT_MODES``).
+BUILD_COMPAT_MODES = ("clean", "reference")
+
+
+def check_build_compat(space: str, compat: str) -> None:
+    """Raise unless ``compat`` is a scorer mode (a space without a reference build uses one network for both)."""
+    check_choice(f"compat of the {space} builder", compat, BUILD_COMPAT_MODES)
+
+
+SPACES: Registry[SearchSpace] = Registry("search space", builtins=(
+    "nwot.spaces.blockqnn",
+    "nwot.spaces.nats_sss",
+    "nwot.spaces.nb101",
+    "nwot.spaces.nb201",
+    "nwot.spaces.nds",
+    "nwot.spaces.pnas",
+))
 register_space = SPACES.register
 
 
 def get_space(name: str, **kwargs: Any) -> SearchSpace:
     """Instantiate the registered space ``name`` (e.g. ``"nb201"``, ``"nats_sss"``, ``"nb101"``)."""
-    from nwot.spaces import _load_all  # noqa: F401  (registers the built-in spaces)
-
     return SPACES.create(name, **kwargs)
 
 
 def list_spaces() -> List[str]:
-    from nwot.spaces import _load_all  # noqa: F401
-
     return SPACES.names()

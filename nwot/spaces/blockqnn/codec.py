@@ -33,10 +33,8 @@ action is the next layer's code, and a terminal layer ends the episode.
 """
 from __future__ import annotations
 
-import random
-from typing import Any, Dict, Hashable, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
-from nwot.errors import NwotError, OutOfSpaceError
 
 CONV, MAX_POOL, AVG_POOL, IDENTITY, ADD, CONCAT, TERMINAL = 1, 2, 3, 4, 5, 6, 7
 #: Layer type id -> (name, allowed kernel sizes, number of predecessors); BlockQNN Table 1.

@@ -9,7 +9,7 @@ import random
 from typing import Any, Hashable, List, Sequence
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.spaces.base import register_space
+from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.blockqnn.codec import (
     DEFAULT_MAX_LAYERS,
     LAYER_TYPES,
@@ -146,5 +146,7 @@ class BlockQNNSpace:
         layers[i] = rng.choice([l for l in layer_choices(i + 1) if l != layers[i]] or [layers[i]])
         return self.check(layers)
 
-    def build(self, arch: Arch, num_classes: int = 10, **kwargs: Any):
+    def build(self, arch: Arch, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any):
+        """The network of ``arch`` (``compat``: one network for both scorer modes here)."""
+        check_build_compat(self.name, compat)
         return build_blockqnn_net(self.check(arch), num_classes=num_classes, **kwargs)

@@ -17,7 +17,7 @@ An :data:`Arch` is the tuple of the 5 channel counts.
 from __future__ import annotations
 
 import random
-from typing import Any, List, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple, Union
 
 from nwot.errors import OutOfSpaceError
 

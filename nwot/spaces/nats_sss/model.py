@@ -48,7 +48,7 @@ def build_nats_sss(arch: nats_sss.ArchLike, num_classes: int = 10) -> nn.Module:
     """The benchmark's network for an SSS config (``"c0:c1:c2:c3:c4"`` or 5 channel counts).
 
     Weights come from PyTorch's default init on the global torch RNG; wrap the call in
-    ``nwot.proxies.naswot.torch_seed(seed)`` for a reproducible init.
+    ``nwot.seeding.torch_seed(seed)`` for a reproducible init.
     """
     return ShapeTinyNetwork(nats_sss.to_arch(arch), num_classes=num_classes)
 

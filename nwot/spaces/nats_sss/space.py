@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from nwot.spaces.base import register_space
+from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.nats_sss.codec import (
     CHANNELS,
     FIXED_CELL,
@@ -54,5 +54,7 @@ class NATSSizeSpace:
     def index(self, arch: ArchLike) -> int:
         return arch_index(arch)
 
-    def build(self, arch: ArchLike, num_classes: int = 10, **kwargs: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any):
+        """The network of ``arch`` (``compat``: one network for both scorer modes here)."""
+        check_build_compat(self.name, compat)
         return build_nats_sss(to_arch(arch), num_classes=num_classes, **kwargs)

@@ -27,7 +27,7 @@ PyTorch momentum 0.003). Its class name has no "ReLU" substring, so the NASWOT r
 
 Initialisation (``init``): ``"naswot"`` = the NASWOT paper's and NASLib's PyTorch port (conv weights
 ``N(0, 2 / (k*k*C_out))``, BN 1 / 0, linear ``N(0, 0.01)`` with zero bias); ``"torch"`` = PyTorch
-defaults. All randomness comes from the global torch RNG: wrap the build in ``nwot.proxies.naswot.torch_seed``.
+defaults. All randomness comes from the global torch RNG: wrap the build in ``nwot.seeding.torch_seed``.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any, Optional
 
-from nwot.spaces.base import register_space
+from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.nb101.codec import (
     NUM_CELLS,
     OPS,
@@ -60,5 +60,7 @@ class NB101Space:
     def hash(self, arch: SpecLike) -> str:
         return spec_hash(arch)
 
-    def build(self, arch: SpecLike, num_classes: int = 10, **kwargs: Any):
+    def build(self, arch: SpecLike, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any):
+        """The network of ``arch`` (``compat``: one network for both scorer modes here)."""
+        check_build_compat(self.name, compat)
         return build_nb101(arch, num_classes=num_classes, **kwargs)

@@ -14,7 +14,7 @@ An :data:`Arch` here is the tuple of the 6 op names in that *string order*:
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Sequence, Tuple, Union
 
 from nwot.errors import OutOfSpaceError
 

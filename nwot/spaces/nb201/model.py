@@ -266,7 +266,7 @@ def build_nb201(arch: ArchLike, num_classes: int = 10, C: int = 16, N: int = 5) 
     """The benchmark's network for ``arch`` (anything :func:`nwot.spaces.nb201.codec.to_arch` accepts).
 
     Weights are initialised by PyTorch's defaults from the global torch RNG; wrap the call in
-    ``nwot.proxies.naswot.torch_seed(seed)`` for a reproducible init.
+    ``nwot.seeding.torch_seed(seed)`` for a reproducible init.
     """
     return TinyNetwork(arch, num_classes=num_classes, C=C, N=N)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from nwot.spaces.base import register_space
+from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.nb201.codec import (
     EDGES,
     NUM_ARCHS,
@@ -48,5 +48,7 @@ class NB201Space:
     def to_arch(self, x: ArchLike) -> Arch:
         return to_arch(x)
 
-    def build(self, arch: ArchLike, num_classes: int = 10, **kwargs: Any):
+    def build(self, arch: ArchLike, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any):
+        """The network of ``arch`` (``compat``: one network for both scorer modes here)."""
+        check_build_compat(self.name, compat)
         return build_nb201(to_arch(arch), num_classes=num_classes, **kwargs)

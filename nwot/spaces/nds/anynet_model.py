@@ -34,7 +34,7 @@ Vanilla), and ``num_gs`` read as a *group width* (groups ``g = w_b // num_gs``).
 
 Weights are initialised as pycls ``init_weights``: conv ``N(0, sqrt(2 / (k*k*C_out)))``, BN weight 1 and
 bias 0, linear ``N(0, 0.01)`` with bias 0, drawn from the global torch RNG (wrap the build in
-``nwot.proxies.naswot.torch_seed``). Every ReLU is an out-of-place ``nn.ReLU`` module; no class name contains
+``nwot.seeding.torch_seed``). Every ReLU is an out-of-place ``nn.ReLU`` module; no class name contains
 "ReLU" (the NASWOT reference scorer hooks such containers).
 """
 from __future__ import annotations
@@ -338,7 +338,7 @@ def init_weights(m: nn.Module) -> None:
 
 
 def build_anynet(cfg: AnyNetConfig, num_classes: int = 10) -> nn.Module:
-    """The AnyNet of ``cfg``; init from the global torch RNG (wrap in ``nwot.proxies.naswot.torch_seed``)."""
+    """The AnyNet of ``cfg``; init from the global torch RNG (wrap in ``nwot.seeding.torch_seed``)."""
     if not isinstance(cfg, AnyNetConfig):
         raise NwotError(f"build_anynet needs an AnyNetConfig, got {type(cfg).__name__}; "
                         f"use config_from_nds(net) for an NDS record")

@@ -351,7 +351,7 @@ def build_nds_cell(genotype: Any, width: int, depth: int, num_classes: int = 10)
     """The NDS CIFAR network of ``genotype`` (a :class:`Genotype` or NDS genotype dict) at ``width``, ``depth``.
 
     Weights are PyTorch's default init from the global torch RNG; wrap the call in
-    ``nwot.proxies.naswot.torch_seed(seed)`` for a reproducible init.
+    ``nwot.seeding.torch_seed(seed)`` for a reproducible init.
     """
     return NetworkCIFAR(parse_genotype(genotype), width, depth, num_classes)
 

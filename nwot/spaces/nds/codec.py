@@ -7,13 +7,14 @@ design space, a file of a few thousand networks sampled from the space and train
 trained: a genotype + width + depth for cell spaces, stage lists for AnyNet spaces), held as its
 **canonical JSON string** (sorted keys, no spaces) so that it is hashable and round-trips::
 
-    space = get_space("nds:DARTS", path="data/DARTS.json")
+    space = get_space("nds:DARTS", benchmark=get_benchmark("nds", path="data/DARTS.json"))
     arch = space.sample(random.Random(0))        # a record's net config, canonical JSON
     model = space.build(arch)                     # nwot.spaces.nds.cell_model / nwot.spaces.nds.anynet_model
 
 Sampling and mutation draw from the loaded file (the spaces are defined by their samples; NDS never
-enumerates them): ``path=`` / ``benchmark=``, else ``$NWOT_NDS_DIR/<space>.json`` opened on first use. A
-space without its file can encode, decode and build but raises on ``sample`` / ``mutate``:
+enumerates them): the records come from ``benchmark=`` (the adapter, which also finds
+``$NWOT_NDS_DIR/<space>.json``); a space without them can encode, decode and build but raises on
+``sample`` / ``mutate``:
 
 * ``sample(rng)``: a uniformly drawn record of the file;
 * ``mutate(arch, rng)``: a uniformly drawn record among the **nearest other configs in the file**,
@@ -25,12 +26,12 @@ space without its file can encode, decode and build but raises on ``sample`` / `
 from __future__ import annotations
 
 import json
-import os
-import random
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
-from nwot.errors import NwotError, OutOfSpaceError, check_choice
+from nwot.errors import OutOfSpaceError, check_choice
 
+#: Where the NDS records come from (``data.zip``).
+NDS_URL = "https://github.com/facebookresearch/nds"
 CELL_SPACES: Tuple[str, ...] = ("Amoeba", "DARTS", "ENAS", "NASNet", "PNAS")
 ANYNET_SPACES: Tuple[str, ...] = ("ResNet", "ResNeXt-A", "ResNeXt-B", "Vanilla")
 #: The nine NDS CIFAR design spaces (file stems of the official data.zip without a variant suffix).

@@ -13,7 +13,7 @@ import torch.nn as nn
 
 from nwot.errors import NwotError, check_choice
 from nwot.spaces.base import register_space
-from nwot.spaces.nds.codec import SPACE_NAMES, Arch, check_net, distance, family, flatten, parse_net, to_arch
+from nwot.spaces.nds.codec import NDS_URL, SPACE_NAMES, Arch, check_net, distance, family, flatten, parse_net, to_arch
 
 
 def build(
@@ -35,17 +35,16 @@ def build(
 
 
 class NDSSpace:
-    """One NDS CIFAR design space (module docstring). ``benchmark`` / ``path`` give the records to draw from."""
+    """One NDS CIFAR design space. ``benchmark`` (:class:`nwot.adapters.nds.NDSBenchmark`, e.g.
+    ``get_benchmark("nds", path=..., space="ResNet")``) holds the trained records it samples from and
+    mutates within; without it the space encodes, decodes and builds but cannot sample (the spaces are
+    defined by their samples). The space never opens files itself."""
 
-    def __init__(self, space: str, path: Optional[os.PathLike] = None, benchmark: Any = None) -> None:
+    def __init__(self, space: str, benchmark: Any = None) -> None:
         check_choice("NDS space", space, SPACE_NAMES)
         self.space = space
         self.name = f"nds:{space}"
         self.family = family(space)
-        if benchmark is None and path is not None:
-            from nwot.adapters.nds import NDSBenchmark
-
-            benchmark = NDSBenchmark(path=path, space=space)
         if benchmark is not None:
             if getattr(benchmark, "design_space", None) != space:
                 raise NwotError(
@@ -78,23 +77,18 @@ class NDSSpace:
     def decode(self, s: str) -> Arch:
         return to_arch(s, self.space)
 
-    def build(self, arch: Union[int, str, Mapping[str, Any]], num_classes: int = 10, **kwargs: Any) -> nn.Module:
-        return build(self.to_arch(arch), self.space, num_classes=num_classes, **kwargs)
+    def build(self, arch: Union[int, str, Mapping[str, Any]], num_classes: int = 10, *, compat: str = "clean",
+              **kwargs: Any) -> nn.Module:
+        """The CIFAR network; ``compat="reference"`` builds AnyNets as the NASWOT authors' loader did."""
+        return build(self.to_arch(arch), self.space, num_classes=num_classes, compat=compat, **kwargs)
 
     # --- sampling from the file ----------------------------------------------------------
     def _bench(self, what: str):
-        """The loaded file; opened from ``$NWOT_NDS_DIR/<space>.json`` on first use when that is set."""
         if self.benchmark is None:
-            from nwot.adapters.nds import NDS_DIR_ENV, NDS_URL, NDSBenchmark
-
-            if not os.environ.get(NDS_DIR_ENV):
-                raise NwotError(
-                    f"{self.name} cannot {what} without its NDS file: the space is defined by the "
-                    f"trained samples of {self.space}.json (from {NDS_URL}, data.zip); pass "
-                    f"get_space({self.name!r}, path=...), benchmark=get_benchmark('nds', path=..., "
-                    f"space={self.space!r}), or set ${NDS_DIR_ENV} to the folder of the files"
-                )
-            self.benchmark = NDSBenchmark(space=self.space)
+            raise NwotError(f"{self.name} cannot {what} without its NDS file: the space is defined by the trained "
+                            f"samples of {self.space}.json (from {NDS_URL}, data.zip); pass get_space({self.name!r}, "
+                            f"benchmark=get_benchmark('nds', path=..., space={self.space!r})) (the adapter also finds "
+                            f"the file in $NWOT_NDS_DIR)")
         return self.benchmark
 
     def sample(self, rng: random.Random) -> Arch:
@@ -132,8 +126,8 @@ class NDSSpace:
 
 
 def _factory(space: str):
-    def make(path: Optional[os.PathLike] = None, benchmark: Any = None) -> NDSSpace:
-        return NDSSpace(space, path=path, benchmark=benchmark)
+    def make(benchmark: Any = None) -> NDSSpace:
+        return NDSSpace(space, benchmark=benchmark)
 
     make.__name__ = f"nds_{space}"
     make.__doc__ = f"NDS {space} design space (see :class:`NDSSpace`)."

@@ -25,10 +25,8 @@ is valid (PNAS's progressive steps). Encoding (NB201-like, blocks separated by `
 """
 from __future__ import annotations
 
-import random
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
-from nwot.errors import NwotError, OutOfSpaceError
 
 #: The 8 PNAS operations (§3.1), in this fixed order (the op index used for canonical order / tokens).
 OPS: Tuple[str, ...] = (

@@ -9,7 +9,7 @@ import random
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.spaces.base import register_space
+from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.pnas.codec import (
     DEFAULT_BLOCKS,
     NUM_CELL_INPUTS,
@@ -144,7 +144,9 @@ class PNASCellSpace:
             blocks[b][pos] = rng.choice([i for i in range(n_inputs) if i != blocks[b][pos]])
         return self.check(blocks)
 
-    def build(self, arch: Arch, num_classes: int = 10, **kwargs: Any):
+    def build(self, arch: Arch, num_classes: int = 10, *, compat: str = "clean", **kwargs: Any):
+        """The network of ``arch`` (``compat``: one network for both scorer modes here)."""
+        check_build_compat(self.name, compat)
         return build_pnas_net(self.check(arch), num_classes=num_classes, **kwargs)
 
     # -- PNAS progression (see nwot.search.progressive) ----------------------------------------------
