@@ -1,0 +1,119 @@
+"""Headless Chromium for the explorer's browser tests and screenshots (Playwright on the system browser).
+
+Playwright drives the Debian ``chromium`` binary (``executable_path``); it never downloads a browser.
+:data:`FLAGS` keep Chromium from calling home (no background networking, component updates, sync or
+QUIC), and every run gets a fresh profile. :data:`RENDER_HOOK` records, in the page, when each Plotly
+graph first finished drawing a given number of points (``window.__nwotRendered[id]``, milliseconds
+since navigation start), which is how the time to first render is measured.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/lib/chromium/chromium")
+
+#: Polls for Plotly graphs and hooks ``plotly_afterplot`` on each; records the first time the graph
+#: holds >= ``window.__nwotWant`` points in its first two traces.
+RENDER_HOOK = """
+window.__nwotRendered = {}; window.__nwotWant = window.__nwotWant || 15625;
+(function poll() {
+  document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+    if (gd.__nwotHooked || !gd.on) return;
+    gd.__nwotHooked = true;
+    var check = function () {
+      var key = (gd.closest('[id]') || gd).id || 'graph';
+      if (window.__nwotRendered[key]) return;
+      var n = 0;
+      (gd._fullData || []).forEach(function (t) { if (t.index < 3 && t.x) n += t.x.length; });
+      if (n >= window.__nwotWant) window.__nwotRendered[key] = performance.now();
+    };
+    gd.on('plotly_afterplot', check); check();
+  });
+  setTimeout(poll, 5);
+})();
+"""
+
+
+def find_chromium() -> Optional[str]:
+    """Path of the system Chromium (``$NWOT_CHROMIUM`` first), or None."""
+    env = os.environ.get("NWOT_CHROMIUM")
+    for p in ([env] if env else []) + list(CANDIDATES) + [shutil.which("chromium") or ""]:
+        if p and Path(p).is_file() and os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def missing_reason() -> Optional[str]:
+    """Why the browser tests cannot run here (None when they can)."""
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install -e '.[test]')"
+    if find_chromium() is None:
+        return "no system Chromium (apt-get install chromium chromium-driver)"
+    return None
+
+
+@contextlib.contextmanager
+def chromium(viewport=(1500, 1000)) -> Iterator[object]:
+    """A fresh headless Chromium context (Playwright ``BrowserContext``); closed and its profile removed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    exe = find_chromium()
+    if exe is None:
+        raise RuntimeError(missing_reason())
+    profile = tempfile.mkdtemp(prefix="nwot-chromium-")
+    try:
+        with sync_playwright() as pw:
+            ctx = pw.chromium.launch_persistent_context(
+                profile, executable_path=exe, headless=True, args=list(FLAGS),
+                viewport={"width": viewport[0], "height": viewport[1]})
+            ctx.add_init_script(RENDER_HOOK)
+            try:
+                yield ctx
+            finally:
+                ctx.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def external_requests(urls: List[str]) -> List[str]:
+    """The requests that would leave this machine (anything but 127.0.0.1 / localhost, data: and file:)."""
+    local = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "file:", "blob:", "about:")
+    return [u for u in urls if not u.startswith(local)]
+
+
+def click_point(page, graph_selector: str, index: int, trace_names=None) -> None:
+    """Click the plotted point whose ``customdata`` is ``index`` in the Plotly graph under ``graph_selector``
+    (pixel position from the graph's own axes)."""
+    pos = page.evaluate("""([sel, idx]) => {
+        const gd = document.querySelector(sel + ' .js-plotly-plot');
+        const L = gd._fullLayout;
+        for (const t of gd._fullData) {
+          const cd = t.customdata || [];
+          for (let k = 0; k < cd.length; k++) {
+            if (Number(cd[k]) === idx) {
+              const xa = L.xaxis, ya = L.yaxis, box = gd.getBoundingClientRect();
+              return [box.left + xa._offset + xa.l2p(xa.d2l ? xa.d2l(t.x[k]) : t.x[k]),
+                      box.top + ya._offset + ya.l2p(ya.d2l ? ya.d2l(t.y[k]) : t.y[k])];
+            }
+          }
+        }
+        return null; }""", [graph_selector, index])
+    if pos is None:
+        raise AssertionError(f"index {index} is not plotted in {graph_selector}")
+    # Plotly reports a click on the point it last hovered: hover first, wait for the hover data, then click
+    page.mouse.move(pos[0] + 4, pos[1] + 4)
+    page.mouse.move(pos[0], pos[1], steps=2)
+    page.wait_for_function("""([sel, idx]) => {
+        const gd = document.querySelector(sel + ' .js-plotly-plot');
+        return (gd._hoverdata || []).some(p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) === idx);
+      }""", arg=[graph_selector, index], timeout=10000)
+    page.mouse.click(pos[0], pos[1])
