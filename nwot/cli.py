@@ -18,7 +18,7 @@ from . import __version__
 from .errors import NwotError
 
 #: Modules that add their own subcommands through ``register(subparsers)``.
-SUBCOMMAND_MODULES = ("cli_bench", "cli_study")
+SUBCOMMAND_MODULES = ("cli_bench", "cli_study", "explore.cli")
 
 
 def _add_scoring_args(p: argparse.ArgumentParser) -> None:

@@ -94,7 +94,8 @@ def click_point(page, graph_selector: str, index: int, trace_names=None) -> None
     """Click the plotted point whose ``customdata`` is ``index`` in the Plotly graph under ``graph_selector``
     (pixel position from the graph's own axes)."""
     pos = page.evaluate("""([sel, idx]) => {
-        const gd = document.querySelector(sel + ' .js-plotly-plot');
+        const root = document.querySelector(sel);
+        const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
         const L = gd._fullLayout;
         for (const t of gd._fullData) {
           const cd = t.customdata || [];
@@ -113,7 +114,35 @@ def click_point(page, graph_selector: str, index: int, trace_names=None) -> None
     page.mouse.move(pos[0] + 4, pos[1] + 4)
     page.mouse.move(pos[0], pos[1], steps=2)
     page.wait_for_function("""([sel, idx]) => {
-        const gd = document.querySelector(sel + ' .js-plotly-plot');
+        const root = document.querySelector(sel);
+        const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
         return (gd._hoverdata || []).some(p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) === idx);
       }""", arg=[graph_selector, index], timeout=10000)
     page.mouse.click(pos[0], pos[1])
+
+
+def choose(page, dropdown_id: str, value: str) -> None:
+    """Pick ``value`` in the Dash dropdown whose id is ``dropdown_id`` (a pattern id: its JSON) the way a
+    person does: open, search, click."""
+    page.locator(f"[id='{dropdown_id}']").click()
+    content = page.locator(".dash-dropdown-content[data-state=open]")
+    content.locator(".dash-dropdown-search-container input").fill(value)
+    content.locator("label[role=option]", has=page.locator(f'input[value="{value}"]')).click()
+    if page.locator(".dash-dropdown-content[data-state=open]").count():
+        page.keyboard.press("Escape")
+
+
+def plotted_points(page, graph_selector: str, traces=(0, 1, 2)) -> int:
+    """Points drawn by the given traces of a Plotly graph."""
+    return page.evaluate("""([sel, traces]) => {
+        const root = document.querySelector(sel);
+        const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
+        return gd._fullData.filter(t => traces.includes(t.index)).reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+    }""", [graph_selector, list(traces)])
+
+
+def pattern_id(**parts) -> str:
+    """The DOM id Dash gives a pattern-matching component id (keys sorted, compact JSON)."""
+    import json
+
+    return json.dumps(dict(sorted(parts.items())), separators=(",", ":"))

@@ -198,7 +198,7 @@ def correlation_figure(table: SpaceTable, columns: Sequence[str], mask: np.ndarr
                        height: int = 520) -> go.Figure:
     """Heatmap of pairwise Kendall tau (or Spearman rho) over the masked cells, values written in the cells."""
     val, cnt = correlation_matrix(table, columns, mask, method)
-    text = [[("" if np.isnan(v) else f"{v:.2f}") for v in row] for row in val]
+    text = [[("" if np.isnan(v) else f"{v:.3f}") for v in row] for row in val]
     fig = go.Figure(go.Heatmap(z=val, x=list(columns), y=list(columns), zmin=-1, zmax=1, colorscale="RdBu",
                                reversescale=False, text=text, texttemplate="%{text}", customdata=cnt,
                                hovertemplate="%{y} vs %{x}: %{z:.3f} (n = %{customdata:,})<extra></extra>",

@@ -2,7 +2,8 @@
 
 * Filters (:class:`Filters`): op counts per type (``lo <= count <= hi``), edges fixed to an op, the
   has-path condition (some input -> output path avoids ``none``), ranges of any numeric column
-  (``lo <= v <= hi``; a cell without a value fails an active range).
+  (``lo <= v <= hi``; a cell without a value fails a range, so an unbounded range keeps the cells that
+  have a value).
 * Pareto front (:func:`pareto_front`): cells not dominated when maximising accuracy ``a`` and
   minimising cost ``c``; ``q`` dominates ``p`` iff ``a_q >= a_p``, ``c_q <= c_p`` and one is strict.
 * Rank correlations (:func:`rank_correlation`): Kendall tau-b and Spearman rho (scipy) over the cells
