@@ -98,7 +98,12 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
     _warm_up(next(iter(tables.values())))
     app = Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="nwot explore", update_title=None,
                suppress_callback_exceptions=True)
-    app.layout = page(spaces)
+    first = next(iter(tables.values()))
+    d = first.defaults
+    everything = np.ones(first.size, dtype=bool)
+    # the default view is in the page itself: the first render waits for no callback
+    app.layout = page(spaces, initial=figures.scatter_figure(first, d["x"], d["y"], d["color"], everything),
+                      initial_key=scatter_key(first.name, d["x"], d["y"], d["color"], [], None))
     unavailable = [f"{t.title}: {t.reason}" for t in spaces.values() if isinstance(t, Unavailable)]
 
     def table_of(name) -> Optional[SpaceTable]:
@@ -124,7 +129,8 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         Output("url-cell", "data"), Output("notices", "children"),
         Input("url", "search"), Input("space", "value"))
     def on_space(search, space):
-        from_url = "url.search" in ctx.triggered_prop_ids or space is None
+        props = ctx.triggered_prop_ids
+        from_url = not props or "url.search" in props or space is None
         if from_url:
             view, url_notices = view_from_query(spaces, search)
         else:
@@ -200,26 +206,26 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
 
     # ---- scatter ----------------------------------------------------------------------------------------
     @app.callback(
-        Output("scatter", "figure"),
+        Output("scatter", "figure"), Output("scatter-key", "data"),
         Input("x", "value"), Input("y", "value"), Input("color", "value"), Input("log", "value"),
         Input("filters", "data"), Input("selected", "data"), Input("replay", "data"), Input("replay-pos", "value"),
-        State("space", "value"))
-    def on_scatter(x, y, color, log, store, selected, replay, pos, space):
+        State("space", "value"), State("scatter-key", "data"))
+    def on_scatter(x, y, color, log, store, selected, replay, pos, space, shown):
         t = table_of(space)
         mask = mask_of(store, space)
         if t is None or mask is None or x not in t.roles or y not in t.roles or (color and color not in t.roles):
-            return no_update
+            return no_update, no_update
         log = log or []
         sel = selected["index"] if selected and selected.get("space") == space else None
         picked, best = _replay_marks(replays, replay, pos, space)
-        overlay_only = set(ctx.triggered_prop_ids) <= {"selected.data", "replay.data", "replay-pos.value"}
-        if overlay_only and ctx.triggered_prop_ids:
+        key = scatter_key(space, x, y, color, log, store)
+        if key == shown:  # the figure on the page already shows these cells: move the markers only
             patch = Patch()
             for k, tr in enumerate(figures.overlay_traces(t, x, y, "x" in log, "y" in log, picked, best, sel)):
                 patch["data"][figures.OVERLAY_START + k] = tr.to_plotly_json()
-            return patch
+            return patch, no_update
         return figures.scatter_figure(t, x, y, color, mask, log_x="x" in log, log_y="y" in log, selected=sel,
-                                      picked=picked, best=best)
+                                      picked=picked, best=best), key
 
     # the scatter's figure never travels back to the server: a browser-side callback only stamps it
     app.clientside_callback(SCATTER_DRAWN_JS, Output("scatter-ready", "data"), Input("scatter", "figure"),
@@ -367,6 +373,13 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
     return app
 
 
+def scatter_key(space, x, y, color, log, store) -> str:
+    """What the scatter's cells depend on (not the selection nor the replay marks)."""
+    import json
+
+    return json.dumps([space, x, y, color, sorted(log or []), store], sort_keys=True)
+
+
 def _warm_up(t: SpaceTable) -> None:
     """Build and serialise the default views once, so that the first page load does not pay for the first
     use of plotly's validators and scipy (1.5 s measured on the 2-core machine)."""
@@ -413,7 +426,7 @@ def _inspector(t: SpaceTable, i: int):
                                 for m in shown] + ([html.Span(f" … and {len(members) - len(shown)} more")]
                                                    if len(members) > len(shown) else []), className="members")],
                      open=True, id="inspector-iso"),
-        html.Table(metric_rows(t, i), id="inspector-metrics", className="metrics"),
+        html.Div(html.Table(metric_rows(t, i), id="inspector-metrics", className="metrics"), className="metrics-box"),
     ])
 
 

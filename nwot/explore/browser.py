@@ -90,35 +90,78 @@ def external_requests(urls: List[str]) -> List[str]:
     return [u for u in urls if not u.startswith(local)]
 
 
-def click_point(page, graph_selector: str, index: int, trace_names=None) -> None:
-    """Click the plotted point whose ``customdata`` is ``index`` in the Plotly graph under ``graph_selector``
-    (pixel position from the graph's own axes)."""
-    pos = page.evaluate("""([sel, idx]) => {
-        const root = document.querySelector(sel);
-        const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
-        const L = gd._fullLayout;
-        for (const t of gd._fullData) {
-          const cd = t.customdata || [];
-          for (let k = 0; k < cd.length; k++) {
-            if (Number(cd[k]) === idx) {
-              const xa = L.xaxis, ya = L.yaxis, box = gd.getBoundingClientRect();
-              return [box.left + xa._offset + xa.l2p(xa.d2l ? xa.d2l(t.x[k]) : t.x[k]),
-                      box.top + ya._offset + ya.l2p(ya.d2l ? ya.d2l(t.y[k]) : t.y[k])];
-            }
-          }
+_POINT_JS = """([sel, idx]) => {
+    const root = document.querySelector(sel);
+    const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
+    const L = gd._fullLayout;
+    for (const t of gd._fullData) {
+      const cd = t.customdata || [];
+      for (let k = 0; k < cd.length; k++) {
+        if (Number(cd[k]) === idx) {
+          const xa = L.xaxis, ya = L.yaxis, box = gd.getBoundingClientRect();
+          return [box.left + xa._offset + xa.l2p(xa.d2l ? xa.d2l(t.x[k]) : t.x[k]),
+                  box.top + ya._offset + ya.l2p(ya.d2l ? ya.d2l(t.y[k]) : t.y[k])];
         }
-        return null; }""", [graph_selector, index])
-    if pos is None:
-        raise AssertionError(f"index {index} is not plotted in {graph_selector}")
-    # Plotly reports a click on the point it last hovered: hover first, wait for the hover data, then click
-    page.mouse.move(pos[0] + 4, pos[1] + 4)
-    page.mouse.move(pos[0], pos[1], steps=2)
-    page.wait_for_function("""([sel, idx]) => {
-        const root = document.querySelector(sel);
+      }
+    }
+    return null; }"""
+_HOVERED_JS = """([sel, idx]) => {
+    const root = document.querySelector(sel);
+    const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
+    return (gd._hoverdata || []).some(p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) === idx);
+  }"""
+
+
+_ZOOM_JS = """([sel, idx, restore]) => {
+    const root = document.querySelector(sel);
+    const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
+    if (restore) { return Plotly.relayout(gd, {'xaxis.autorange': true, 'yaxis.autorange': true}).then(() => true); }
+    const L = gd._fullLayout, xa = L.xaxis, ya = L.yaxis;
+    for (const t of gd._fullData) {
+      const cd = t.customdata || [];
+      for (let k = 0; k < cd.length; k++) {
+        if (Number(cd[k]) !== idx) continue;
+        // axis ranges are in linear units on linear axes and in log10 units on log axes, like d2l
+        const x = xa.d2l(t.x[k]), y = ya.d2l(t.y[k]);
+        const dx = (xa.range[1] - xa.range[0]) * 0.004, dy = (ya.range[1] - ya.range[0]) * 0.004;
+        return Plotly.relayout(gd, {'xaxis.range': [x - dx, x + dx], 'yaxis.range': [y - dy, y + dy]})
+          .then(() => true);
+      }
+    }
+    return false; }"""
+
+
+def click_point(page, graph_selector: str, index: int, attempts: int = 8, zoom: bool = True) -> None:
+    """Click the plotted point whose ``customdata`` is ``index`` in the Plotly graph under ``graph_selector``,
+    as a person does when points crowd: zoom in around it (Plotly's own zoom), hover until Plotly reports
+    that point, click, zoom back out. The pixel position comes from the graph's own axes."""
+    try:
+        _hover_click(page, graph_selector, index, attempts, zoom)
+    finally:
+        if zoom:
+            page.evaluate(_ZOOM_JS, [graph_selector, index, True])
+
+
+def _hover_click(page, graph_selector: str, index: int, attempts: int, zoom: bool) -> None:
+    for _ in range(attempts):  # a redraw (new figure from the server) may land at any time: redo each step
+        if zoom and not page.evaluate(_ZOOM_JS, [graph_selector, index, False]):
+            raise AssertionError(f"index {index} is not plotted in {graph_selector}")
+        pos = page.evaluate(_POINT_JS, [graph_selector, index])
+        if pos is None:
+            raise AssertionError(f"index {index} is not plotted in {graph_selector}")
+        page.mouse.move(pos[0] + 6, pos[1] + 6)
+        page.mouse.move(pos[0], pos[1], steps=3)
+        try:
+            page.wait_for_function(_HOVERED_JS, arg=[graph_selector, index], timeout=1500)
+        except Exception:  # playwright TimeoutError: the graph moved under the mouse; measure again
+            continue
+        page.mouse.click(pos[0], pos[1])
+        return
+    got = page.evaluate("""(sel) => { const root = document.querySelector(sel);
         const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
-        return (gd._hoverdata || []).some(p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) === idx);
-      }""", arg=[graph_selector, index], timeout=10000)
-    page.mouse.click(pos[0], pos[1])
+        return JSON.stringify((gd._hoverdata || []).map(p => [p.data.name, p.customdata])); }""", graph_selector)
+    raise AssertionError(f"could not hover index {index} in {graph_selector} after {attempts} attempts "
+                         f"(Plotly hovers {got})")
 
 
 def choose(page, dropdown_id: str, value: str) -> None:

@@ -4,7 +4,7 @@ Each function maps a table (or a replay trace), a mask of the visible cells and 
 ``plotly.graph_objects.Figure``. Point identity travels in ``customdata`` (the benchmark index), which
 is what a click reports; it is a plain list, because plotly.js leaves a typed-array ``customdata`` out
 of a WebGL trace's click events. The scatter uses WebGL (``Scattergl``) for the cells and SVG markers only for
-the few highlighted ones (selected cell, replay picks), so that they stay on top.
+the few highlighted ones as later WebGL traces (selected cell, replay picks), so that they stay on top.
 """
 from __future__ import annotations
 
@@ -111,8 +111,9 @@ OVERLAY_START = 3
 
 def overlay_traces(table: SpaceTable, x: str, y: str, log_x: bool, log_y: bool, picked: Sequence[int] = (),
                    best: Optional[int] = None, selected: Optional[int] = None):
-    """Replay picks, the best pick and the selected cell (SVG markers above the WebGL layer), in that
-    order; an empty trace where there is nothing to mark. They are drawn whatever the filters."""
+    """Replay picks, the best pick and the selected cell, in that order (WebGL too: WebGL draws above
+    SVG, and later traces above earlier ones); an empty trace where there is nothing to mark. They are
+    drawn whatever the filters."""
     out = []
     for cells, style, name in ((picked, PICKED, SCATTER_TRACES[3]), ([] if best is None else [best], BEST,
                                                                       SCATTER_TRACES[4]),
@@ -121,7 +122,7 @@ def overlay_traces(table: SpaceTable, x: str, y: str, log_x: bool, log_y: bool, 
         cells = [c for c in cells if c in table.frame.index]
         m[table.frame.index.get_indexer(cells)] = True
         idx, xs, ys, _, _ = scatter_xy(table, x, y, m, log_x, log_y)
-        out.append(go.Scatter(x=xs, y=ys, customdata=idx.tolist(), mode="markers", name=name, marker=style,
+        out.append(go.Scattergl(x=xs, y=ys, customdata=idx.tolist(), mode="markers", name=name, marker=style,
                               showlegend=bool(len(idx)), hovertemplate=f"{name}: index %{{customdata}}<extra></extra>"))
     return out
 
@@ -141,7 +142,7 @@ def pareto_figure(table: SpaceTable, accuracy: str, cost: str, mask: np.ndarray,
                                marker=dict(size=4, color="#c7c7c7"),
                                hovertemplate=f"index %{{customdata}}<br>{cost} = %{{x:.5g}}<br>{accuracy} = "
                                              "%{y:.5g}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=c[front][order], y=a[front][order], customdata=df.index.to_numpy()[front][order].tolist(),
+    fig.add_trace(go.Scattergl(x=c[front][order], y=a[front][order], customdata=df.index.to_numpy()[front][order].tolist(),
                              mode="lines+markers", line=dict(shape="hv", color="#3cb44b", width=2.5),
                              marker=dict(size=8, color="#3cb44b"), name=f"Pareto front ({int(front.sum())} cells)",
                              hovertemplate="front: index %{customdata}<br>%{x:.5g}, %{y:.5g}<extra></extra>"))
@@ -150,8 +151,8 @@ def pareto_figure(table: SpaceTable, accuracy: str, cost: str, mask: np.ndarray,
         sa, sc = float(table.frame.at[selected, accuracy]), float(table.frame.at[selected, cost])
         if np.isfinite(sa) and np.isfinite(sc):
             k = dominators(np.append(a, sa), np.append(c, sc), len(a))
-            where = "on the front" if k == 0 else f"dominated by {k:,} cells"
-            fig.add_trace(go.Scatter(x=[sc], y=[sa], customdata=[selected], mode="markers", marker=SELECTED,
+            where = "on the front" if k == 0 else f"dominated by {k:,} cell{'s' if k > 1 else ''}"
+            fig.add_trace(go.Scattergl(x=[sc], y=[sa], customdata=[selected], mode="markers", marker=SELECTED,
                                      name=f"selected {selected}: {where}",
                                      hovertemplate=f"selected: index {selected} ({where})<extra></extra>"))
             title += f" — cell {selected} is {where}"
@@ -210,16 +211,16 @@ def correlation_figure(table: SpaceTable, columns: Sequence[str], mask: np.ndarr
     return fig
 
 
-def curves_figure(curves: pd.DataFrame, index: int, height: int = 320) -> go.Figure:
+def curves_figure(curves: pd.DataFrame, index: int, height: int = 430) -> go.Figure:
     """NATS training curves: accuracy per epoch, one line per dataset and split."""
     fig = go.Figure()
     for (ds, split), g in curves.groupby(["dataset", "split"], sort=False):
         fig.add_trace(go.Scatter(x=g["epoch"], y=g["accuracy"], mode="lines", name=f"{ds} {split}",
-                                 line=dict(dash="dot" if split == "train" else "solid")))
+                                 line=dict(dash="dot" if split == "train" else "solid", width=1.5)))
     fig.update_layout(template=TEMPLATE, height=height, title=dict(text=f"NATS-Bench training curves, cell {index}",
                                                                    font=dict(size=13)),
                       xaxis=dict(title="epoch"), yaxis=dict(title="accuracy (%)"),
-                      margin=dict(l=50, r=10, t=40, b=40), legend=dict(font=dict(size=10)))
+                      margin=dict(l=50, r=10, t=40, b=40), legend=dict(font=dict(size=9), orientation="h", y=-0.25))
     return fig
 
 

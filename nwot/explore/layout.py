@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from typing import Dict, List, Mapping
+from typing import Dict, List, Mapping, Optional
 
 from dash import dcc, html
 
@@ -89,16 +89,22 @@ def replay_panel() -> html.Div:
         dcc.Graph(id="replay-graph", config=GRAPH_CONFIG)])
 
 
-def page(spaces: Mapping[str, Loaded]) -> html.Div:
-    """The whole page; per-space parts are filled by callbacks."""
+def page(spaces: Mapping[str, Loaded], initial=None, initial_key: Optional[str] = None) -> html.Div:
+    """The whole page, showing the first space's default view (``initial``: its scatter figure);
+    per-space parts are filled by callbacks."""
+    first = next(t for t in spaces.values() if isinstance(t, SpaceTable))
+    d = first.defaults
+    cols = column_options(first)
     return html.Div([
         dcc.Location(id="url", refresh=False),
         dcc.Store(id="selected"), dcc.Store(id="filters"), dcc.Store(id="replay"), dcc.Store(id="url-cell"), dcc.Store(id="scatter-ready"),
+        dcc.Store(id="scatter-key", data=initial_key),
         dcc.Interval(id="replay-timer", interval=350, disabled=True),
         html.Header([
             html.H1("nwot explore"),
             html.Label("space", htmlFor="space"),
-            dcc.Dropdown(id="space", options=space_options(spaces), value=None, clearable=False, className="space-dd"),
+            dcc.Dropdown(id="space", options=space_options(spaces), value=first.name, clearable=False,
+                         className="space-dd"),
             html.A("link to this view", id="view-link", href="?"),
         ], className="top"),
         html.Div(id="notices", className="notices"),
@@ -109,12 +115,16 @@ def page(spaces: Mapping[str, Loaded]) -> html.Div:
                                  id="filter-panel")], className="panel filters"),
             html.Section([
                 html.Div([
-                    html.Div([html.Label("x"), dcc.Dropdown(id="x", clearable=False)], className="axis"),
-                    html.Div([html.Label("y"), dcc.Dropdown(id="y", clearable=False)], className="axis"),
-                    html.Div([html.Label("colour"), dcc.Dropdown(id="color", clearable=True)], className="axis"),
+                    html.Div([html.Label("x"), dcc.Dropdown(id="x", options=cols, value=d["x"], clearable=False)],
+                             className="axis"),
+                    html.Div([html.Label("y"), dcc.Dropdown(id="y", options=cols, value=d["y"], clearable=False)],
+                             className="axis"),
+                    html.Div([html.Label("colour"), dcc.Dropdown(id="color", options=cols, value=d["color"],
+                                                                 clearable=True)], className="axis"),
                     dcc.Checklist(id="log", options=[{"label": " log x", "value": "x"}, {"label": " log y", "value": "y"}],
                                   value=[], inline=True, className="log")], className="axes"),
-                dcc.Graph(id="scatter", config=GRAPH_CONFIG, className="scatter")], className="panel centre"),
+                dcc.Graph(id="scatter", figure=initial or {}, config=GRAPH_CONFIG, className="scatter")],
+                className="panel centre"),
             html.Aside([
                 html.H2("Cell inspector"),
                 html.Div([dcc.Input(id="goto", type="text", placeholder="index or arch string, Enter", debounce=True,
@@ -138,7 +148,7 @@ def page(spaces: Mapping[str, Loaded]) -> html.Div:
                                          value="kendall", inline=True)], className="row-controls"),
                 html.Div(id="corr-message", className="message"),
                 dcc.Graph(id="corr", config=GRAPH_CONFIG)])),
-        ], className="tabs"),
+        ], className="tabs", parent_className="tabs-parent"),
         html.Footer("nwot explore · served from this machine, no network needed · no authentication: keep it on "
                     "127.0.0.1"),
     ], className="app")

@@ -234,7 +234,7 @@
     Plotly.react("scatter", traces, layout, { displaylogo: false, scrollZoom: true });
   }
   function selectedTrace(pos) {
-    var t = { type: "scatter", mode: "markers", x: [], y: [], customdata: [], name: "selected", showlegend: false,
+    var t = { type: "scattergl", mode: "markers", x: [], y: [], customdata: [], name: "selected", showlegend: false,
               marker: { symbol: "star", size: 18, color: "#e6194b", line: { color: "black", width: 1.5 } },
               hovertemplate: "selected: index %{customdata}<extra></extra>" };
     if (state.selected !== null) {
@@ -262,7 +262,7 @@
     var traces = [
       { type: "scattergl", mode: "markers", x: rows.map(function (i) { return c[i]; }), y: rows.map(function (i) { return a[i]; }),
         customdata: rows.map(function (i) { return INDEX[i]; }), name: "cells", marker: { size: 4, color: "#c7c7c7" } },
-      { type: "scatter", mode: "lines+markers", x: front.map(function (i) { return c[i]; }), y: front.map(function (i) { return a[i]; }),
+      { type: "scattergl", mode: "lines+markers", x: front.map(function (i) { return c[i]; }), y: front.map(function (i) { return a[i]; }),
         customdata: front.map(function (i) { return INDEX[i]; }), line: { shape: "hv", color: "#3cb44b", width: 2.5 },
         marker: { size: 8, color: "#3cb44b" }, name: "Pareto front (" + front.length + " cells)" }];
     if (state.selected !== null) {
@@ -270,8 +270,8 @@
       if (isFinite(sa) && isFinite(sc)) {
         var dom = 0;
         rows.forEach(function (i) { if (a[i] >= sa && c[i] <= sc && (a[i] > sa || c[i] < sc)) dom++; });
-        var where = dom === 0 ? "on the front" : "dominated by " + dom.toLocaleString("en-US") + " cells";
-        traces.push({ type: "scatter", mode: "markers", x: [sc], y: [sa], customdata: [state.selected], name: "selected " + state.selected + ": " + where,
+        var where = dom === 0 ? "on the front" : "dominated by " + dom.toLocaleString("en-US") + (dom > 1 ? " cells" : " cell");
+        traces.push({ type: "scattergl", mode: "markers", x: [sc], y: [sa], customdata: [state.selected], name: "selected " + state.selected + ": " + where,
                       marker: { symbol: "star", size: 18, color: "#e6194b", line: { color: "black", width: 1.5 } } });
         title += " — cell " + state.selected + " is " + where;
       }
