@@ -191,6 +191,24 @@ def test_url_unknown_column_falls_back_with_notice(page, server, spaces):
     assert page.inner_text("#inspector-headline-value") == "94.37"
 
 
+def test_space_is_chosen_in_the_ui(page, server, spaces, shared_data):
+    nb101 = spaces["nb101"]
+    _open(page, server)
+    choose(page, "space", "nb101")
+    page.wait_for_function("() => document.querySelector('#scatter .js-plotly-plot').layout.meta.n === 500",
+                           timeout=TIMEOUT)
+    assert page.inner_text("#count-value") == "500"
+    assert _meta(page)["y"] == nb101.defaults["y"] == "cifar10/x-valid@108"
+    assert not page.locator(f"[id='{pattern_id(type='f-edge', space='nb201', edge='0-1')}']").is_visible()
+    click_point(page, "#scatter", 0)
+    page.wait_for_selector("#inspector-headline-value", timeout=TIMEOUT)
+    assert page.inner_text("#inspector-headline-value") == "92.58"  # MANIFEST §3: row 0 val_accuracy 92.578125
+    assert page.inner_text("#inspector-index") == "cell 0"
+    assert page.get_attribute("#inspector-dag", "alt") == nb101.frame.at[0, "cell/arch"]
+    page.click("text=Search replay")
+    assert "replay needs a benchmark covering the whole space" in page.locator("#replay-graph").inner_text()
+
+
 def test_static_export_works_without_a_server(browser, spaces, tmp_path, capsys):
     from nwot.explore.export import write_export
 

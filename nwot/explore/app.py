@@ -8,9 +8,6 @@ the scatter. Overlay-only changes patch three traces instead of resending 15,625
 """
 from __future__ import annotations
 
-import threading
-import uuid
-from collections import OrderedDict
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -19,16 +16,15 @@ from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 
 from ..errors import NwotError
 from . import figures
-from .curves import nats_curves
-from .dag import cell_svg
-from .data import ARCH, ISO_SIZE, UNIQUE, ExploreConfig, Loaded, SpaceTable, Unavailable, load_spaces
-from .layout import column_options, metric_rows, notice_list, page, space_options, svg_src
-from .replay import REPLAY_SPACES, REPLAY_STRATEGIES, ReplaySpec, chosen_cells, run_replay
+from .data import ExploreConfig, Loaded, SpaceTable, Unavailable, load_spaces
+from .layout import column_options, notice_list, page, space_options
+from .parts import (ReplayCache, cell_of, count_line, curves_view, inspector_view, replay_marks, scatter_key,
+                    warm_up)
+from .replay import REPLAY_SPACES, REPLAY_STRATEGIES, ReplaySpec, run_replay
 from .select import Filters, apply_filters, op_usage
 from .view import ViewState, default_view, view_from_query
 
 ASSETS = Path(__file__).resolve().parent / "assets"
-MAX_MEMBERS = 60
 #: Browser-side, once per page: resolves when the scatter has drawn its first figure (or after 3 s), so
 #: that the Pareto view is requested only then and the scatter gets the first render to itself.
 SCATTER_DRAWN_JS = """
@@ -49,43 +45,6 @@ function (fig, ready) {
 MAX_CORR_COLUMNS = 14
 
 
-class ReplayCache:
-    """Replays of this server process, by token (the browser only keeps the token and the summary)."""
-
-    def __init__(self, size: int = 16) -> None:
-        self._items: "OrderedDict[str, tuple]" = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def put(self, value) -> str:
-        token = uuid.uuid4().hex
-        with self._lock:
-            self._items[token] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return token
-
-    def get(self, token: Optional[str]):
-        with self._lock:
-            return self._items.get(token) if token else None
-
-
-def _cell_of(table: SpaceTable, text: str) -> int:
-    """Index from the go-to box: an index, or an arch string of the table (NB201: any accepted spelling)."""
-    text = (text or "").strip()
-    if text.lstrip("-").isdigit():
-        return table.check_index(text)
-    archs = table.frame[ARCH]
-    hit = archs.index[archs == text]
-    if len(hit) == 0 and table.cell_kind == "nb201":
-        from ..spaces.nb201 import format_arch, to_arch
-
-        hit = archs.index[archs == format_arch(to_arch(text))]
-    if len(hit) == 0:
-        raise NwotError(f"{text!r} is neither an index nor an arch string of {table.name}")
-    return int(hit[0])
-
-
 def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig = ExploreConfig(),
                startup_notices=()) -> Dash:
     """The Dash app over ``spaces`` (default: :func:`load_spaces` of ``cfg``)."""
@@ -95,7 +54,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         raise NwotError("no space has a table to explore: " + "; ".join(
             f"{t.name}: {t.reason}" for t in spaces.values() if isinstance(t, Unavailable)))
     replays = ReplayCache()
-    _warm_up(next(iter(tables.values())))
+    warm_up(next(iter(tables.values())))
     app = Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="nwot explore", update_title=None,
                suppress_callback_exceptions=True)
     first = next(iter(tables.values()))
@@ -160,7 +119,8 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
     @app.callback(
         Output({"type": "f-op", "space": ALL, "op": ALL}, "value"),
         Output({"type": "f-edge", "space": ALL, "edge": ALL}, "value"),
-        Output({"type": "f-haspath", "space": ALL}, "value"), Output({"type": "f-rcol", "space": ALL, "slot": ALL}, "value"),
+        Output({"type": "f-haspath", "space": ALL}, "value"),
+        Output({"type": "f-rcol", "space": ALL, "slot": ALL}, "value"),
         Output({"type": "f-rlo", "space": ALL, "slot": ALL}, "value"),
         Output({"type": "f-rhi", "space": ALL, "slot": ALL}, "value"),
         Input("reset-filters", "n_clicks"), State("space", "value"), prevent_initial_call=True)
@@ -178,7 +138,8 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         Output({"type": "f-op-usage", "space": ALL, "op": ALL}, "children"),
         Input({"type": "f-op", "space": ALL, "op": ALL}, "value"),
         Input({"type": "f-edge", "space": ALL, "edge": ALL}, "value"),
-        Input({"type": "f-haspath", "space": ALL}, "value"), Input({"type": "f-rcol", "space": ALL, "slot": ALL}, "value"),
+        Input({"type": "f-haspath", "space": ALL}, "value"),
+        Input({"type": "f-rcol", "space": ALL, "slot": ALL}, "value"),
         Input({"type": "f-rlo", "space": ALL, "slot": ALL}, "value"),
         Input({"type": "f-rhi", "space": ALL, "slot": ALL}, "value"), Input("space", "value"),
         State("filters", "data"))
@@ -202,7 +163,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         usage = [f"in {use[i['id']['op']]:,} cells" if i["id"]["space"] == space else no_update for i in usage_out]
         data = {"space": t.name, "filters": f.to_dict()}
         unchanged = data == current or (current is None and f == Filters())  # the views already show it
-        return no_update if unchanged else data, _count(t, mask, f), usage
+        return no_update if unchanged else data, count_line(t, mask, f), usage
 
     # ---- scatter ----------------------------------------------------------------------------------------
     @app.callback(
@@ -217,7 +178,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
             return no_update, no_update
         log = log or []
         sel = selected["index"] if selected and selected.get("space") == space else None
-        picked, best = _replay_marks(replays, replay, pos, space)
+        picked, best = replay_marks(replays, replay, pos, space)
         key = scatter_key(space, x, y, color, log, store)
         if key == shown:  # the figure on the page already shows these cells: move the markers only
             patch = Patch()
@@ -259,7 +220,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
             return {"space": space, "index": int(trig["index"])}, ""
         if trig == "goto" and goto:
             try:
-                return {"space": space, "index": _cell_of(tables[space], goto)}, ""
+                return {"space": space, "index": cell_of(tables[space], goto)}, ""
             except NwotError as e:
                 return no_update, str(e)
         return no_update, no_update
@@ -272,7 +233,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         if t is None or not selected or selected.get("space") != space:
             return html.P("Click a point to inspect its cell."), no_update, {"display": "none"}, ""
         i = int(selected["index"])
-        return (_inspector(t, i), *_curves(cfg, t, i))
+        return (inspector_view(t, i), *curves_view(cfg, t, i))
 
     # ---- Pareto ----------------------------------------------------------------------------------------------
     @app.callback(Output("pareto", "figure"), Input("pareto-acc", "value"), Input("pareto-cost", "value"),
@@ -334,12 +295,13 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
                 last, last)
 
     @app.callback(Output("replay-graph", "figure"), Input("replay", "data"), Input("replay-pos", "value"),
-                  State("space", "value"))
+                  Input("space", "value"))
     def on_replay_fig(replay, pos, space):
-        hit = replays.get(replay.get("token")) if replay else None
+        hit = replays.get(replay.get("token")) if replay and replay.get("space") == space else None
         if hit is None:
             msg = ("choose a strategy and a budget, then Run replay" if space in REPLAY_SPACES else
-                   f"search replay needs a benchmark covering the whole space; available for: {', '.join(REPLAY_SPACES)}")
+                   "search replay needs a benchmark covering the whole space; available for: "
+                   + ", ".join(REPLAY_SPACES))
             return figures.message_figure(msg)
         trace, summary = hit
         return figures.replay_figure(trace, summary, position=pos)
@@ -371,73 +333,3 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         return ViewState(space, x, y, color, cell, "x" in (log or []), "y" in (log or [])).to_query()
 
     return app
-
-
-def scatter_key(space, x, y, color, log, store) -> str:
-    """What the scatter's cells depend on (not the selection nor the replay marks)."""
-    import json
-
-    return json.dumps([space, x, y, color, sorted(log or []), store], sort_keys=True)
-
-
-def _warm_up(t: SpaceTable) -> None:
-    """Build and serialise the default views once, so that the first page load does not pay for the first
-    use of plotly's validators and scipy (1.5 s measured on the 2-core machine)."""
-    import plotly.io as pio
-
-    d = t.defaults
-    everything = np.ones(t.size, dtype=bool)
-    for fig in (figures.scatter_figure(t, d["x"], d["y"], d["color"], everything),
-                figures.pareto_figure(t, d["accuracy"], d["cost"], everything), figures.message_figure("")):
-        pio.to_json(fig)
-
-
-def _count(t: SpaceTable, mask: np.ndarray, f: Filters):
-    out = [html.Strong(f"{int(mask.sum()):,}", id="count-value"), f" of {t.size:,} cells"]
-    if f.describe():
-        out.append(html.Div("; ".join(f.describe()), className="filter-desc"))
-    return out
-
-
-def _replay_marks(replays: ReplayCache, replay, pos, space):
-    hit = replays.get(replay.get("token")) if replay and replay.get("space") == space else None
-    if hit is None:
-        return (), None
-    cells, best = chosen_cells(hit[0], pos)
-    return [int(c) for c in cells], best
-
-
-def _inspector(t: SpaceTable, i: int):
-    head_col = t.defaults["headline"]
-    v = t.frame.at[i, head_col]
-    members = t.iso_members(i)
-    svg = cell_svg(t.cell_kind, t.frame.at[i, ARCH])
-    shown = members[:MAX_MEMBERS]
-    return html.Div([
-        html.H3(f"cell {i}", id="inspector-index"),
-        html.Div([html.Span(f"{head_col}: "), html.Strong(f"{v:.2f}", id="inspector-headline-value")],
-                 id="inspector-headline", className="headline"),
-        html.Img(src=svg_src(svg), id="inspector-dag", alt=t.frame.at[i, ARCH], className="dag") if svg else None,
-        html.Code(t.frame.at[i, ARCH], id="inspector-arch", className="arch"),
-        html.Details([html.Summary(f"isomorphism class: {int(t.frame.at[i, ISO_SIZE])} cell(s)"),
-                      html.Code(str(t.frame.at[i, UNIQUE]), className="arch"),
-                      html.Div([html.Button(str(m), id={"type": "member", "index": m},
-                                            className="member" + (" current" if m == i else ""))
-                                for m in shown] + ([html.Span(f" … and {len(members) - len(shown)} more")]
-                                                   if len(members) > len(shown) else []), className="members")],
-                     open=True, id="inspector-iso"),
-        html.Div(html.Table(metric_rows(t, i), id="inspector-metrics", className="metrics"), className="metrics-box"),
-    ])
-
-
-def _curves(cfg: ExploreConfig, t: SpaceTable, i: int):
-    """(figure, style, message) of the NATS training curves of cell ``i``."""
-    hidden = {"display": "none"}
-    if t.name != "nb201":
-        return no_update, hidden, ""
-    if cfg.nats_dir is None:
-        return no_update, hidden, "NATS training curves: start nwot explore with --nats-dir <NATS-tss archive folder>"
-    curves = nats_curves(str(cfg.nats_dir), int(i))
-    if isinstance(curves, str):
-        return no_update, hidden, f"No NATS training curves: {curves}"
-    return figures.curves_figure(curves, i), {}, ""

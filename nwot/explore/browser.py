@@ -108,7 +108,8 @@ _POINT_JS = """([sel, idx]) => {
 _HOVERED_JS = """([sel, idx]) => {
     const root = document.querySelector(sel);
     const gd = root.classList.contains('js-plotly-plot') ? root : root.querySelector('.js-plotly-plot');
-    return (gd._hoverdata || []).some(p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata) === idx);
+    const id = p => Number(Array.isArray(p.customdata) ? p.customdata[0] : p.customdata);
+    return (gd._hoverdata || []).some(p => id(p) === idx);
   }"""
 
 

@@ -54,7 +54,8 @@ def nb201_template() -> str:
         'font-family="sans-serif" class="nwot-dag">',
         '<title>NB201 cell: __ARCH__</title>',
         '<defs><marker id="nwot-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" '
-        'markerWidth="11" markerHeight="11" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>']
+        'markerWidth="11" markerHeight="11" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>']
     for k, (j, i) in enumerate(EDGES):
         path, lx, ly = _edge_geometry(j, i)
         parts.append(f'<g class="edge" data-edge="{j}-{i}" data-op="__OP{k}__">'
@@ -64,7 +65,8 @@ def nb201_template() -> str:
                      f'stroke="white" stroke-width="3" paint-order="stroke">__LABEL{k}__</text></g>')
     for n, x in enumerate(_NODE_X):
         parts.append(f'<g class="node"><circle cx="{x}" cy="{_Y}" r="15" fill="#f7f7f7" stroke="#333" '
-                     f'stroke-width="1.5"/><text x="{x}" y="{_Y + 5}" font-size="14" text-anchor="middle">{n}</text></g>')
+                     f'stroke-width="1.5"/><text x="{x}" y="{_Y + 5}" font-size="14" text-anchor="middle">{n}'
+                     '</text></g>')
     parts.append(f'<text x="{_NODE_X[0]}" y="{H - 8}" font-size="11" text-anchor="middle" fill="#666">in</text>')
     parts.append(f'<text x="{_NODE_X[-1]}" y="{H - 8}" font-size="11" text-anchor="middle" fill="#666">out</text>')
     parts.append("</svg>")
@@ -101,7 +103,8 @@ def nb101_svg(spec) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" '
              'font-family="sans-serif" class="nwot-dag">', f"<title>NB101 cell: {escape(encode_spec(s))}</title>",
              '<defs><marker id="nwot-arrow101" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" '
-             'markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>']
+             'markerWidth="10" markerHeight="10" orient="auto-start-reverse">'
+             '<path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>']
     flip = 1
     for j in range(n):
         for i in range(j + 1, n):

@@ -72,7 +72,8 @@ def scatter_figure(table: SpaceTable, x: str, y: str, color: Optional[str], mask
     cvals = table.frame.loc[idx, color].to_numpy(dtype=float) if color else None
     has_c = np.isfinite(cvals) if cvals is not None else np.zeros(len(idx), dtype=bool)
     plain = reg & ~has_c
-    fig.add_trace(go.Scattergl(x=xs[plain], y=ys[plain], customdata=idx[plain].tolist(), mode="markers", name="no colour value",
+    fig.add_trace(go.Scattergl(x=xs[plain], y=ys[plain], customdata=idx[plain].tolist(), mode="markers",
+                               name="no colour value",
                                marker=dict(size=4, color="#bbbbbb"), hovertemplate=_hover(x, y, None),
                                showlegend=bool(plain.any())))
     col = reg & has_c
@@ -142,7 +143,8 @@ def pareto_figure(table: SpaceTable, accuracy: str, cost: str, mask: np.ndarray,
                                marker=dict(size=4, color="#c7c7c7"),
                                hovertemplate=f"index %{{customdata}}<br>{cost} = %{{x:.5g}}<br>{accuracy} = "
                                              "%{y:.5g}<extra></extra>"))
-    fig.add_trace(go.Scattergl(x=c[front][order], y=a[front][order], customdata=df.index.to_numpy()[front][order].tolist(),
+    front_idx = df.index.to_numpy()[front][order].tolist()
+    fig.add_trace(go.Scattergl(x=c[front][order], y=a[front][order], customdata=front_idx,
                              mode="lines+markers", line=dict(shape="hv", color="#3cb44b", width=2.5),
                              marker=dict(size=8, color="#3cb44b"), name=f"Pareto front ({int(front.sum())} cells)",
                              hovertemplate="front: index %{customdata}<br>%{x:.5g}, %{y:.5g}<extra></extra>"))
@@ -170,23 +172,28 @@ def replay_figure(trace: pd.DataFrame, summary: dict, position: Optional[int] = 
     fig = go.Figure()
     ev = trace[trace["kind"] == "eval"]
     side = trace[trace["kind"] != "eval"]
-    fig.add_trace(go.Scatter(x=ev["time"], y=ev["accuracy"], customdata=ev["index"].astype(int).tolist(), mode="markers",
+    fig.add_trace(go.Scattergl(x=ev["time"], y=ev["accuracy"], customdata=ev["index"].astype(int).tolist(),
+                               mode="markers",
                              marker=dict(size=5, color="#9fb7d9"), name="evaluated cell",
-                             hovertemplate="step %{text}: index %{customdata}<br>t = %{x:.0f} s<br>%{y:.2f}<extra></extra>",
+                             hovertemplate="step %{text}: index %{customdata}<br>t = %{x:.0f} s<br>%{y:.2f}"
+                                           "<extra></extra>",
                              text=ev["step"]))
     if not side.empty:
-        fig.add_trace(go.Scatter(x=side["time"], y=side["accuracy"], customdata=side["index"].astype(int).tolist(), mode="markers",
-                                 marker=dict(size=4, color="#d9b99f", symbol="x"), name=f"{side['kind'].iloc[0]} (side)",
+        fig.add_trace(go.Scattergl(x=side["time"], y=side["accuracy"], customdata=side["index"].astype(int).tolist(),
+                                   mode="markers", marker=dict(size=4, color="#d9b99f", symbol="x"),
+                                   name=f"{side['kind'].iloc[0]} (side)",
                                  hovertemplate="index %{customdata}<br>t = %{x:.1f} s<extra></extra>"))
     best = trace.dropna(subset=["best_accuracy"])
-    fig.add_trace(go.Scatter(x=best["time"], y=best["best_accuracy"], customdata=best["best_index"].astype(int).tolist(),
+    fig.add_trace(go.Scatter(x=best["time"], y=best["best_accuracy"],
+                             customdata=best["best_index"].astype(int).tolist(),
                              mode="lines", line=dict(shape="hv", color="#f58231", width=3), name="best so far",
                              hovertemplate="best so far: index %{customdata}<br>t = %{x:.0f} s<br>%{y:.2f}"
                                            "<extra></extra>"))
     if position is not None and not trace.empty:
         row = trace[trace["step"] <= position].iloc[-1]
         fig.add_vline(x=float(row["time"]), line=dict(color="#444", dash="dot"))
-    title = (f"{summary.get('strategy')} on {summary.get('dataset')}, budget {summary.get('budget_seconds', 0):,.0f} s: "
+    title = (f"{summary.get('strategy')} on {summary.get('dataset')}, "
+             f"budget {summary.get('budget_seconds', 0):,.0f} s: "
              f"{summary.get('evaluations')} evaluations, best cell {summary.get('best_index')} "
              f"({col} = {summary.get('best_accuracy', float('nan')):.2f})")
     fig.update_layout(template=TEMPLATE, height=height, title=dict(text=title, font=dict(size=14)),

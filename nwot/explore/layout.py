@@ -97,7 +97,8 @@ def page(spaces: Mapping[str, Loaded], initial=None, initial_key: Optional[str] 
     cols = column_options(first)
     return html.Div([
         dcc.Location(id="url", refresh=False),
-        dcc.Store(id="selected"), dcc.Store(id="filters"), dcc.Store(id="replay"), dcc.Store(id="url-cell"), dcc.Store(id="scatter-ready"),
+        dcc.Store(id="selected"), dcc.Store(id="filters"), dcc.Store(id="replay"), dcc.Store(id="url-cell"),
+        dcc.Store(id="scatter-ready"),
         dcc.Store(id="scatter-key", data=initial_key),
         dcc.Interval(id="replay-timer", interval=350, disabled=True),
         html.Header([
@@ -121,7 +122,8 @@ def page(spaces: Mapping[str, Loaded], initial=None, initial_key: Optional[str] 
                              className="axis"),
                     html.Div([html.Label("colour"), dcc.Dropdown(id="color", options=cols, value=d["color"],
                                                                  clearable=True)], className="axis"),
-                    dcc.Checklist(id="log", options=[{"label": " log x", "value": "x"}, {"label": " log y", "value": "y"}],
+                    dcc.Checklist(id="log", options=[{"label": " log x", "value": "x"},
+                                                     {"label": " log y", "value": "y"}],
                                   value=[], inline=True, className="log")], className="axes"),
                 dcc.Graph(id="scatter", figure=initial or {}, config=GRAPH_CONFIG, className="scatter")],
                 className="panel centre"),

@@ -45,7 +45,8 @@ class InspectorView:
         members = t.iso_members(i)
         return (f"<div class='nwot-inspector'><h3>cell {i}</h3><p>{escape(head)}: <b>{t.frame.at[i, head]:.2f}</b></p>"
                 f"{cell_svg(t.cell_kind, t.frame.at[i, ARCH])}<p><code>{escape(str(t.frame.at[i, ARCH]))}</code></p>"
-                f"<p>isomorphism class ({int(t.frame.at[i, ISO_SIZE])} cells): <code>{escape(str(t.frame.at[i, UNIQUE]))}"
+                f"<p>isomorphism class ({int(t.frame.at[i, ISO_SIZE])} cells): "
+                f"<code>{escape(str(t.frame.at[i, UNIQUE]))}"
                 f"</code><br>members: {', '.join(map(str, members[:60]))}{' …' if len(members) > 60 else ''}</p>"
                 f"<table style='font-size:12px'>{''.join(rows)}</table></div>")
 

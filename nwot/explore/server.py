@@ -60,7 +60,8 @@ def bind(app, host: str = "127.0.0.1", port: int = 8050, allow_remote: bool = Fa
             raise PortInUseError(f"port {port} on {host} is already in use; choose another with --port N "
                                  "(--port 0 picks a free one)") from None
         if e.errno in (errno.EACCES, errno.EPERM):
-            raise PortInUseError(f"port {port} on {host} needs privileges this user lacks; use a port >= 1024") from None
+            raise PortInUseError(f"port {port} on {host} needs privileges this user lacks; use a port >= 1024") \
+                from None
         raise NwotError(f"cannot bind {host}:{port}: {e}") from None
     if not is_loopback(host):
         warn(NO_AUTH_WARNING.format(url=url_of(host, srv.server_port)))

@@ -51,7 +51,8 @@ def view_from_query(spaces: Mapping[str, Loaded], query: Optional[str]) -> Tuple
     notices: List[str] = []
     unknown = sorted(set(q) - set(PARAMS))
     if unknown:
-        notices.append(f"URL: unknown parameter(s) {', '.join(map(repr, unknown))} ignored; allowed: {', '.join(PARAMS)}")
+        notices.append(f"URL: unknown parameter(s) {', '.join(map(repr, unknown))} ignored; "
+                       f"allowed: {', '.join(PARAMS)}")
     tables = {k: t for k, t in spaces.items() if isinstance(t, SpaceTable)}
     table = first_table(spaces)
     if "space" in q:
