@@ -414,3 +414,48 @@ def test_export_file_is_self_contained(tmp_path, capsys):
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", html)
     assert "score file not found" in html
     assert main(["explore", "--export", str(tmp_path / "report.txt")]) == 2
+
+
+def test_cli_busy_port_fails_before_loading(capsys):
+    from nwot.cli import main
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        assert main(["explore", "--port", str(port), "--no-browser"]) == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in capsys.readouterr().err
+
+
+# ---- NATS curves, notebook views ------------------------------------------------------------------------------
+
+
+def test_nats_curves_of_a_staged_record(shared_data):
+    import nwot
+    from nwot.explore.curves import curve_summary, nats_curves
+
+    d = str(shared_data / "nats" / "NATS-tss-v1_0-3ffb9-simple")
+    c = nats_curves(d, 11)
+    assert list(c.columns) == ["dataset", "split", "epoch", "accuracy", "loss"] and c["epoch"].max() == 200
+    final = {(ds, sp): v for ds, sp, v in curve_summary(c)}
+    ref = nwot.get_benchmark("nats-tss", path=d).query(11, "cifar10", "200")
+    assert final[("cifar10", "ori-test")] == pytest.approx(ref.accuracy("ori-test"))
+    msg = nats_curves(d, 6111)
+    assert isinstance(msg, str) and "006111" in msg and "3 of 15625 records" in msg
+
+
+def test_notebook_views(nb):
+    from nwot.explore.notebook import Explorer
+
+    ex = Explorer("nb201", table=nb)
+    html = ex.inspect(6111)._repr_html_()
+    assert "<b>94.37</b>" in html and "<svg" in html and "6111" in html
+    sub = ex.filter(op_counts={"none": (0, 0)}).filter(edges={"0-1": "nor_conv_3x3"})
+    assert sub.count == 4 ** 5 and sub.counts()["nor_conv_3x3"] == 4 ** 5
+    fig = sub.scatter()
+    assert fig.layout.meta["n"] == 4 ** 5
+    assert ex.pareto(selected=6111).layout.title.text.endswith("cell 6111 is on the front")
+    with pytest.raises(NwotError, match="unknown column"):
+        ex.scatter(x="bogus")
+    with pytest.raises(NwotError, match="cannot be explored"):
+        Explorer("nats-sss")

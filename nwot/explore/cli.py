@@ -63,9 +63,11 @@ def cmd_explore(args) -> int:
         raise NwotError(f"{INSTALL_HINT} ({e})") from None
     from .data import SpaceTable, load_spaces
 
-    from .server import check_host
+    from .server import check_host, check_port
 
-    check_host(args.host, args.allow_remote)  # before the tables load: a refused host fails at once
+    if not args.export:  # before the tables load: a refused host or a busy port fails at once
+        check_host(args.host, args.allow_remote)
+        check_port(args.host, args.port)
     cfg = config_of(args)
     spaces = load_spaces(cfg)
     if args.space is not None:

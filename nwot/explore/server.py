@@ -49,33 +49,48 @@ def bind(app, host: str = "127.0.0.1", port: int = 8050, allow_remote: bool = Fa
          warn: Callable[[str], None] = lambda m: print(m, file=sys.stderr)):
     """A bound (not yet serving) WSGI server for the Dash ``app``; port 0 = any free port."""
     check_host(host, allow_remote)
+    check_port(host, port)
     try:
-        _probe(host, int(port))
         srv = make_server(host, int(port), app.server, threaded=True, request_handler=_QuietHandler)
-    except SystemExit:  # werkzeug prints its own message and exits when the port is taken
-        raise PortInUseError(f"port {port} on {host} is already in use; choose another with --port N "
-                             "(--port 0 picks a free one)") from None
+    except SystemExit:  # werkzeug prints its own message and exits when the port is taken (a race)
+        raise PortInUseError(_in_use(host, port)) from None
     except OSError as e:
-        if e.errno == errno.EADDRINUSE:
-            raise PortInUseError(f"port {port} on {host} is already in use; choose another with --port N "
-                                 "(--port 0 picks a free one)") from None
-        if e.errno in (errno.EACCES, errno.EPERM):
-            raise PortInUseError(f"port {port} on {host} needs privileges this user lacks; use a port >= 1024") \
-                from None
-        raise NwotError(f"cannot bind {host}:{port}: {e}") from None
+        raise _bind_error(host, port, e) from None
     if not is_loopback(host):
         warn(NO_AUTH_WARNING.format(url=url_of(host, srv.server_port)))
     return srv
 
 
-def _probe(host: str, port: int) -> None:
-    """Raise the OSError that binding ``host:port`` would raise (werkzeug would exit instead)."""
-    if port == 0:
-        return
+def _in_use(host: str, port) -> str:
+    return f"port {port} on {host} is already in use; choose another with --port N (--port 0 picks a free one)"
+
+
+def _bind_error(host: str, port, e: OSError) -> NwotError:
+    if e.errno == errno.EADDRINUSE:
+        return PortInUseError(_in_use(host, port))
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return PortInUseError(f"port {port} on {host} needs privileges this user lacks; use a port >= 1024")
+    if e.errno == errno.EADDRNOTAVAIL:
+        return NwotError(f"--host {host} is not an address of this machine")
+    return NwotError(f"cannot bind {host}:{port}: {e}")
+
+
+def check_port(host: str, port) -> None:
+    """Raise a clear error now if ``host:port`` cannot be bound (werkzeug would print and exit instead);
+    the CLI calls it before loading the tables."""
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise NwotError(f"--port must be an integer in 0..65535, got {port!r}") from None
+    if not 0 <= port <= 65535:
+        raise NwotError(f"--port must be in 0..65535, got {port}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug: a listener still blocks it
-        s.bind((host.strip("[]"), port))
+        try:
+            s.bind((host.strip("[]"), port))
+        except OSError as e:
+            raise _bind_error(host, port, e) from None
 
 
 def url_of(host: str, port: int) -> str:
