@@ -459,3 +459,18 @@ def test_notebook_views(nb):
         ex.scatter(x="bogus")
     with pytest.raises(NwotError, match="cannot be explored"):
         Explorer("nats-sss")
+
+
+def test_inline_figures_need_no_network(nb):
+    from nwot.explore.notebook import Explorer, InlineFigure
+
+    ex = Explorer("nb201", table=nb)
+    InlineFigure._plotlyjs_sent = False
+    first = ex.scatter()._repr_mimebundle_()
+    second = ex.pareto()._repr_mimebundle_()
+    assert set(first) == {"application/vnd.plotly.v1+json", "text/html"}
+    assert len(first["text/html"]) > 3_000_000 > len(second["text/html"])  # plotly.js inline, once
+    for html in (first["text/html"], second["text/html"]):
+        assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", html)
+    assert "cdnjs" not in second["text/html"]  # plotly's own notebook renderer loads MathJax from cdnjs
+    assert first["application/vnd.plotly.v1+json"]["layout"]["meta"]["n"] == 15_625

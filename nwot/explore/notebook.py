@@ -1,6 +1,11 @@
-"""The explorer's views inline in Jupyter: plotly figures (rendered offline by plotly's notebook
-renderer, plotly.js embedded in the notebook) and an HTML inspector; :meth:`Explorer.app` runs the
-whole linked app in the output cell (Dash's ``jupyter_mode="inline"``, served from 127.0.0.1).
+"""The explorer's views inline in Jupyter: plotly figures shown offline (:class:`InlineFigure`) and an
+HTML inspector; :meth:`Explorer.app` runs the whole linked app in the output cell (Dash's
+``jupyter_mode="inline"``, served from 127.0.0.1).
+
+Offline: plotly's own ``notebook`` renderer embeds plotly.js but loads MathJax from a CDN for every
+figure, so :class:`InlineFigure` writes its own bundle: the plotly mimetype (JupyterLab renders it
+with its bundled plotly.js) and HTML whose first output in a kernel carries plotly.js inline, with
+no MathJax and no other reference outside the notebook.
 
     ex = Explorer("nb201")
     ex.scatter(color="params")                 # all 15,625 cells, tau / rho in the corner
@@ -23,6 +28,34 @@ from .data import ARCH, ISO_SIZE, ROLES, UNIQUE, ExploreConfig, SpaceTable, load
 from .layout import format_value
 from .replay import ReplaySpec, run_replay
 from .select import Filters, apply_filters
+
+
+class InlineFigure:
+    """A plotly figure that Jupyter shows without any network (see the module docstring); the figure
+    itself is ``.figure`` (its attributes are reachable on the wrapper too: ``.layout``, ``.data``)."""
+
+    _plotlyjs_sent = False  # plotly.js goes with the first figure shown by this kernel
+    CONFIG = {"displaylogo": False, "scrollZoom": True}
+
+    def __init__(self, figure) -> None:
+        self.figure = figure
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # not plotly's _ipython_display_ / _repr_html_: they would use its renderers
+            raise AttributeError(name)
+        return getattr(self.figure, name)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        import json
+
+        import plotly.io as pio
+
+        first = not InlineFigure._plotlyjs_sent
+        InlineFigure._plotlyjs_sent = True
+        html = self.figure.to_html(full_html=False, include_plotlyjs=first, include_mathjax=False,
+                                   config=self.CONFIG, default_width="100%")
+        fig = json.loads(pio.to_json(self.figure))
+        return {"application/vnd.plotly.v1+json": {**fig, "config": self.CONFIG}, "text/html": html}
 
 
 @dataclass(frozen=True)
@@ -94,9 +127,9 @@ class Explorer:
         d = self.table.defaults
         x, y = self.table.check_column(x or d["x"]), self.table.check_column(y or d["y"])
         color = d["color"] if color == "default" else (None if color is None else self.table.check_column(color))
-        return figures.scatter_figure(self.table, x, y, color, self.mask, log_x=log_x, log_y=log_y,
-                                      selected=None if selected is None else self.table.check_index(selected),
-                                      picked=picked, best=best)
+        return InlineFigure(figures.scatter_figure(
+            self.table, x, y, color, self.mask, log_x=log_x, log_y=log_y,
+            selected=None if selected is None else self.table.check_index(selected), picked=picked, best=best))
 
     def inspect(self, index: int) -> InspectorView:
         return InspectorView(self.table, self.table.check_index(index))
@@ -104,10 +137,9 @@ class Explorer:
     def pareto(self, accuracy: Optional[str] = None, cost: Optional[str] = None, *, selected: Optional[int] = None,
                log_x: bool = True):
         d = self.table.defaults
-        return figures.pareto_figure(self.table, self.table.check_column(accuracy or d["accuracy"]),
-                                     self.table.check_column(cost or d["cost"]), self.mask,
-                                     selected=None if selected is None else self.table.check_index(selected),
-                                     log_x=log_x)
+        return InlineFigure(figures.pareto_figure(
+            self.table, self.table.check_column(accuracy or d["accuracy"]), self.table.check_column(cost or d["cost"]),
+            self.mask, selected=None if selected is None else self.table.check_index(selected), log_x=log_x))
 
     def replay(self, strategy: str = "rea", budget_seconds: float = 12_000.0, dataset: str = "cifar10", seed: int = 0,
                scores: Optional[str] = None):
@@ -115,7 +147,7 @@ class Explorer:
         if scores is None and strategy in ("area", "naswot"):
             scores = next((s for c, s in self.table.sources.items() if self.table.roles.get(c) == "proxy"), None)
         trace, summary = run_replay(self.table, ReplaySpec(strategy, budget_seconds, dataset, seed, scores))
-        return figures.replay_figure(trace, summary), trace
+        return InlineFigure(figures.replay_figure(trace, summary)), trace
 
     def replay_scatter(self, trace, **kw):
         """The scatter with the replay's evaluated cells and its best cell marked."""
@@ -127,16 +159,18 @@ class Explorer:
     def correlations(self, columns: Optional[Sequence[str]] = None, method: str = "kendall"):
         cols = list(columns or self.table.columns("proxy"))
         if len(cols) < 2:
-            return figures.message_figure(f"{self.table.title} has {len(cols)} proxy column(s); the matrix needs two")
-        return figures.correlation_figure(self.table, cols, self.mask, method)
+            return InlineFigure(figures.message_figure(f"{self.table.title} has {len(cols)} proxy column(s); "
+                                                       "the matrix needs two"))
+        return InlineFigure(figures.correlation_figure(self.table, cols, self.mask, method))
 
     def curves(self, index: int):
         from .curves import nats_curves
 
         if self.cfg.nats_dir is None:
-            return figures.message_figure("no --nats-dir / ExploreConfig(nats_dir=...) given")
+            return InlineFigure(figures.message_figure("no --nats-dir / ExploreConfig(nats_dir=...) given"))
         c = nats_curves(str(self.cfg.nats_dir), self.table.check_index(index))
-        return figures.message_figure(c, height=160) if isinstance(c, str) else figures.curves_figure(c, index)
+        return InlineFigure(figures.message_figure(c, height=160) if isinstance(c, str)
+                            else figures.curves_figure(c, index))
 
     def counts(self) -> Dict[str, int]:
         """Visible cells, and per op how many visible cells use it."""
@@ -160,4 +194,4 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-__all__ = ["Explorer", "InspectorView"]
+__all__ = ["Explorer", "InlineFigure", "InspectorView"]
