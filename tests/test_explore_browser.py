@@ -180,6 +180,14 @@ def test_replay_draws_a_trace_and_marks_the_scatter(page, server):
     n_marked = page.evaluate("() => document.querySelector('#scatter .js-plotly-plot')._fullData"
                              ".find(t => t.name === 'replay: evaluated').x.length")
     assert n_marked == len({r.arch for r in ref.trace})
+    # play: the replay restarts from its first step and the marks grow back
+    page.click("#replay-play")
+    page.wait_for_function(f"() => document.querySelector('#scatter .js-plotly-plot')._fullData"
+                           f".find(t => t.name === 'replay: evaluated').x.length < {n_marked}", timeout=TIMEOUT)
+    page.wait_for_function("() => document.getElementById('replay-play').textContent.includes('play')",
+                           timeout=TIMEOUT)
+    assert page.evaluate("() => document.querySelector('#scatter .js-plotly-plot')._fullData"
+                         ".find(t => t.name === 'replay: evaluated').x.length") == n_marked
 
 
 def test_url_unknown_column_falls_back_with_notice(page, server, spaces):

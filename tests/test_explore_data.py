@@ -353,6 +353,20 @@ def test_replay_trace_matches_the_search_driver(nb):
     assert len(cells) <= 5 and best == trace["best_index"].iloc[4]
 
 
+def test_replay_on_stored_scores_charges_their_seconds(nb):
+    from nwot.explore.replay import ReplaySpec, run_replay
+
+    path = "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"
+    trace, summary = run_replay(nb, ReplaySpec("naswot", 200.0, scores=path))
+    stored = pd.read_csv(path).set_index("index")
+    idx = trace["index"].astype(int)
+    assert np.array_equal(trace["signal"].to_numpy(), stored.loc[idx, "score"].to_numpy())
+    assert trace["cost"].to_numpy() == pytest.approx(stored.loc[idx, "seconds"].to_numpy())
+    assert trace["time"].iloc[-1] <= 200.0 and summary["evaluations"] == len(trace)
+    best = int(trace["best_index"].iloc[-1])
+    assert stored.at[best, "score"] == trace["signal"].max()
+
+
 def test_replay_bad_input(nb, spaces):
     from nwot.explore.replay import ReplaySpec, run_replay
 
@@ -459,6 +473,9 @@ def test_notebook_views(nb):
         ex.scatter(x="bogus")
     with pytest.raises(NwotError, match="cannot be explored"):
         Explorer("nats-sss")
+    bare = load_spaces(ExploreConfig(stored_scores=False), ["nb201"])["nb201"]
+    msg = Explorer("nb201", table=bare).correlations().figure.layout.annotations[0].text
+    assert "0 proxy column(s)" in msg
 
 
 def test_inline_figures_need_no_network(nb):

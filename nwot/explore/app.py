@@ -315,7 +315,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         if not replay:
             return True, "▶ play", no_update
         last = int(replay["last"])
-        step = max(1, last // 60)
+        step = max(1, last // 40)  # about 40 frames (6 s) per replay
         if ctx.triggered_id == "replay-play":
             if disabled:  # start (from the beginning when at the end)
                 return False, "❚❚ pause", 0 if (pos or 0) >= last else no_update
