@@ -214,7 +214,8 @@ def nds_tables(cfg: ExploreConfig) -> Dict[str, Loaded]:
                 roles[c] = "metric"
         acc = next(c for c in numeric if c.endswith("@final"))
         defaults = _defaults(roles, x=("params",), y=(acc,), color=("flops",), accuracy=(acc,), cost=("flops",))
-        out[name] = SpaceTable(name, f"NDS {b.design_space} {b.variant or ''} ({len(frame):,} trained nets)".strip(),
+        title = " ".join(x for x in ("NDS", b.design_space, b.variant) if x) + f" ({len(frame):,} trained nets)"
+        out[name] = SpaceTable(name, title,
                                frame, roles, defaults, "none", (), (), (), {c: str(b.location) for c in numeric})
     return out
 

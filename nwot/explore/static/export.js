@@ -135,6 +135,7 @@
     $("f-ops").appendChild(row);
   });
   if (!D.edges.length) $("f-edges-box").style.display = "none";
+  if (!D.ops.length) $("f-ops-box").style.display = "none";
   D.edges.forEach(function (e) {
     var row = el("div", { "class": "edge-row" });
     row.appendChild(el("label", { "class": "edge-name" }, "edge " + e));
