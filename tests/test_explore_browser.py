@@ -31,7 +31,7 @@ from nwot.explore.server import serve_in_thread  # noqa: E402
 
 ACC = "cifar10/ori-test@200"
 CLEAN = "naswot_clean_seed0"
-TIMEOUT = 30_000
+TIMEOUT = 60_000  # generous: the 2-core machine is shared
 RENDERED = "() => window.__nwotRendered && window.__nwotRendered['scatter']"
 
 
