@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing the package
     sys.path.insert(0, str(ROOT))
 
-from nwot.explore.browser import (RENDER_HOOK, chromium, choose, click_point, external_requests,  # noqa: E402
-                                  pattern_id)
+from nwot.explore.browser import (chromium, choose, click_point, external_requests,  # noqa: E402
+                                  pattern_id, timed_load)
 from nwot.paths import shared_data_dir  # noqa: E402
 from nwot.provenance import command_line, git_state, machine  # noqa: E402
 
@@ -56,18 +56,15 @@ def config():
 
 
 def time_first_render(url: str, runs: int):
-    """(cold ms list, warm ms list, load averages): cold = a fresh profile's first visit, warm = a reload."""
+    """Per run: cold = a fresh profile's first visit, warm = a reload; each as (wall ms, browser CPU ms), with
+    the 1-minute load average when the run started."""
     cold, warm, loads = [], [], []
     for _ in range(runs):
         with chromium() as ctx:
             page = ctx.new_page()
             loads.append(os.getloadavg()[0])
-            page.goto(url)
-            page.wait_for_function(RENDERED, timeout=T)
-            cold.append(page.evaluate("window.__nwotRendered['scatter']"))
-            page.goto(url)
-            page.wait_for_function(RENDERED, timeout=T)
-            warm.append(page.evaluate("window.__nwotRendered['scatter']"))
+            cold.append(timed_load(ctx, page, url, timeout=T))
+            warm.append(timed_load(ctx, page, url, timeout=T))
     return cold, warm, loads
 
 
@@ -161,19 +158,27 @@ def main(argv=None) -> int:
     leaving = external_requests([u for u in seen if not u.startswith("file:")])
     if leaving:
         raise SystemExit(f"requests left this machine: {leaving[:5]}")
+    med = statistics.median
     rec = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(),
            "load_average_1min_at_each_run": loads, "points": 15_625, "runs": args.runs,
-           "first_render_ms": {"cold": cold, "warm": warm, "cold_median": statistics.median(cold),
-                               "warm_median": statistics.median(warm)},
-           "definition": "navigation start -> plotly_afterplot of the scatter holding all points (RENDER_HOOK in "
-                         "nwot/explore/browser.py); cold = first visit of a fresh Chromium profile, warm = reload",
+           "first_render_ms": {"cold_wall": [c[0] for c in cold], "warm_wall": [w[0] for w in warm],
+                               "cold_browser_cpu": [c[1] for c in cold], "warm_browser_cpu": [w[1] for w in warm],
+                               "cold_wall_median": med(c[0] for c in cold), "warm_wall_median": med(w[0] for w in warm),
+                               "cold_browser_cpu_median": med(c[1] for c in cold),
+                               "warm_browser_cpu_median": med(w[1] for w in warm)},
+           "definition": "wall: navigation start -> plotly_afterplot of the scatter holding all points (RENDER_HOOK "
+                         "in nwot/explore/browser.py); browser_cpu: user + system CPU time of every Chromium process "
+                         "(browser, renderer, GPU process drawing WebGL in software) over the same load, from /proc; "
+                         "cold = first "
+                         "visit of a fresh Chromium profile, warm = reload",
            "browser": "Debian chromium, headless, --disable-gpu (WebGL in software)",
            "export_bytes": export_bytes, "requests_outside_127.0.0.1": 0, "config": cfg.__dict__,
-           "render_hook": RENDER_HOOK.strip().splitlines()[0],
            "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out / "explore_screenshots.json").write_text(json.dumps(rec, indent=2) + "\n")
-    print(f"first render (15,625 points): cold median {rec['first_render_ms']['cold_median']:.0f} ms, warm median "
-          f"{rec['first_render_ms']['warm_median']:.0f} ms (load average {statistics.mean(loads):.1f}); "
+    fr = rec["first_render_ms"]
+    print(f"first render (15,625 points), median of {args.runs}: cold {fr['cold_wall_median']:.0f} ms wall / "
+          f"{fr['cold_browser_cpu_median']:.0f} ms browser CPU, warm {fr['warm_wall_median']:.0f} ms wall / "
+          f"{fr['warm_browser_cpu_median']:.0f} ms browser CPU (load average {statistics.mean(loads):.1f}); "
           f"screenshots in {out}")
     return 0
 

@@ -76,12 +76,56 @@ def chromium(viewport=(1500, 1000)) -> Iterator[object]:
                 profile, executable_path=exe, headless=True, args=list(FLAGS),
                 viewport={"width": viewport[0], "height": viewport[1]})
             ctx.add_init_script(RENDER_HOOK)
+            ctx.nwot_profile = profile  # where browser_cpu_seconds finds this browser's processes
             try:
                 yield ctx
             finally:
                 ctx.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def browser_cpu_seconds(profile: str) -> float:
+    """CPU seconds (user + system) used so far by the Chromium started on ``profile`` and every process
+    under it (renderer, GPU process drawing WebGL in software, ...), from ``/proc``; 0 where there is no
+    ``/proc``. Unlike wall time, it does not grow when other work shares the cores."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    parent, ticks, root = {}, {}, None
+    for d in proc.iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            cmd = (d / "cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        parent[int(d.name)] = int(fields[1])
+        ticks[int(d.name)] = int(fields[11]) + int(fields[12])
+        if root is None and f"--user-data-dir={profile}".encode() in cmd and b"--type=" not in cmd:
+            root = int(d.name)
+    if root is None:
+        return 0.0
+    mine, grew = {root}, True
+    while grew:
+        new = {p for p, pp in parent.items() if pp in mine} - mine
+        grew = bool(new)
+        mine |= new
+    return sum(ticks[p] for p in mine) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_load(ctx, page, url: str, key: str = "scatter", timeout: float = 60_000):
+    """Load ``url`` in ``page``: ``(wall ms from navigation start to the first render of graph key,
+    browser CPU ms over the same load)``."""
+    profile = getattr(ctx, "nwot_profile", None)
+    before = browser_cpu_seconds(profile) if profile else 0.0
+    page.goto(url)
+    page.wait_for_function(f"() => window.__nwotRendered && window.__nwotRendered['{key}']", timeout=timeout)
+    wall = page.evaluate(f"window.__nwotRendered['{key}']")
+    cpu = (browser_cpu_seconds(profile) - before) if profile else float("nan")
+    return wall, 1000.0 * cpu
 
 
 def external_requests(urls: List[str]) -> List[str]:
