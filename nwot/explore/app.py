@@ -304,6 +304,10 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
                    + ", ".join(REPLAY_SPACES))
             return figures.message_figure(msg)
         trace, summary = hit
+        if ctx.triggered_prop_ids and set(ctx.triggered_prop_ids) == {"replay-pos.value"}:
+            patch = Patch()  # scrubbing or playing: move the position line only
+            patch["layout"]["shapes"] = [figures.position_line(trace, pos)]
+            return patch
         return figures.replay_figure(trace, summary, position=pos)
 
     @app.callback(Output("replay-timer", "disabled"), Output("replay-play", "children"),
@@ -315,7 +319,7 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
         if not replay:
             return True, "▶ play", no_update
         last = int(replay["last"])
-        step = max(1, last // 40)  # about 40 frames (6 s) per replay
+        step = max(1, last // 40)  # about 40 frames (12 s) per replay
         if ctx.triggered_id == "replay-play":
             if disabled:  # start (from the beginning when at the end)
                 return False, "❚❚ pause", 0 if (pos or 0) >= last else no_update

@@ -190,8 +190,7 @@ def replay_figure(trace: pd.DataFrame, summary: dict, position: Optional[int] = 
                              hovertemplate="best so far: index %{customdata}<br>t = %{x:.0f} s<br>%{y:.2f}"
                                            "<extra></extra>"))
     if position is not None and not trace.empty:
-        row = trace[trace["step"] <= position].iloc[-1]
-        fig.add_vline(x=float(row["time"]), line=dict(color="#444", dash="dot"))
+        fig.add_shape(position_line(trace, position))
     title = (f"{summary.get('strategy')} on {summary.get('dataset')}, "
              f"budget {summary.get('budget_seconds', 0):,.0f} s: "
              f"{summary.get('evaluations')} evaluations, best cell {summary.get('best_index')} "
@@ -200,6 +199,13 @@ def replay_figure(trace: pd.DataFrame, summary: dict, position: Optional[int] = 
                       xaxis=dict(title="simulated time (s)"), yaxis=dict(title=f"{col} (200 epochs)"),
                       margin=dict(l=60, r=20, t=50, b=50), legend=dict(orientation="h", y=-0.2))
     return fig
+
+
+def position_line(trace: pd.DataFrame, position: int) -> dict:
+    """The replay position as a vertical line at the simulated time of step ``position``."""
+    before = trace[trace["step"] <= position]
+    t = float((before if len(before) else trace).iloc[-1 if len(before) else 0]["time"])
+    return dict(type="line", x0=t, x1=t, xref="x", y0=0, y1=1, yref="paper", line=dict(color="#444", dash="dot"))
 
 
 def correlation_figure(table: SpaceTable, columns: Sequence[str], mask: np.ndarray, method: str = "kendall",

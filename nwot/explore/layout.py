@@ -100,7 +100,7 @@ def page(spaces: Mapping[str, Loaded], initial=None, initial_key: Optional[str] 
         dcc.Store(id="selected"), dcc.Store(id="filters"), dcc.Store(id="replay"), dcc.Store(id="url-cell"),
         dcc.Store(id="scatter-ready"),
         dcc.Store(id="scatter-key", data=initial_key),
-        dcc.Interval(id="replay-timer", interval=150, disabled=True),
+        dcc.Interval(id="replay-timer", interval=300, disabled=True),
         html.Header([
             html.H1("nwot explore"),
             html.Label("space", htmlFor="space"),
