@@ -8,7 +8,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-MIN_FIGURES = {"naswot_nb201.ipynb": 3}
+MIN_FIGURES = {"naswot_nb201.ipynb": 3, "explore_nb201.ipynb": 7}
 
 
 def test_there_are_notebooks():
@@ -25,5 +25,6 @@ def test_notebook_executes(path, monkeypatch):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     # the figures were drawn (image/png display data); naswot_nb201: score scatter, K_H maps, search curve
-    figures = sum("image/png" in o.get("data", {}) for o in outputs)
+    figures = sum("image/png" in o.get("data", {}) or "application/vnd.plotly.v1+json" in o.get("data", {})
+                  for o in outputs)
     assert figures >= MIN_FIGURES.get(path.name, 1)
