@@ -18,7 +18,7 @@ images. Results: ``lse_open_space[_<preset>].{json,md,png}``, ``..._runs.csv`` (
 skipped when the script is rerun; trained candidates are checkpointed, so an interrupted run replays its
 finished candidates from disk instead of retraining them.
 
-Presets: ``cpu_tiny`` (run here; 80 SGD steps of 50 images per evaluation, population 10) and ``gpu``
+Presets: ``cpu_tiny`` (run here; 80 SGD steps of 50 images per evaluation, population 20) and ``gpu``
 (the paper's recipe: 25,600 steps of batch 50 per evaluation, population 1,000; needs the full CIFAR-10
 training set in ``--data-dir``): ``python benchmarks/lse_open_space.py --preset gpu --seeds 1 --seconds 86400``.
 """

@@ -9,7 +9,7 @@ Presets (:data:`LSE_PRESETS`, frozen :class:`LsePreset` values) fix everything b
   on 45,000), and a population of 1,000 trivial models. The paper ran 250 workers for days; the
   ``evaluations`` cap (10,000 trained models) is ours.
 * ``cpu_tiny`` -- the same recipe shrunk to a 2-core CPU: 2 epochs of 40 steps (2,000 training images, 500
-  held out), population 10, no augmentation.
+  held out), population 20, no augmentation.
 
 :func:`run_lse` runs one search; ``inherit=False`` is the no-inheritance ablation (every child trains from its
 own fresh He initialisation), ``screen_threshold`` the NASWOT-screened variant
@@ -52,8 +52,8 @@ LSE_PRESETS: Dict[str, LsePreset] = {
     "cpu_tiny": LsePreset(
         TrainConfig(epochs=2, batch_size=50, lr=0.1, lr_min=0.1, momentum=0.9, weight_decay=1e-4,
                     train_size=2_000, val_size=500, augment=False, grad_clip=None, device="cpu"),
-        population_size=10, evaluations=100,
-        note="the gpu recipe shrunk for a 2-core CPU: 80 steps per evaluation, population 10"),
+        population_size=20, evaluations=200,
+        note="the gpu recipe shrunk for a 2-core CPU: 80 steps per evaluation, population 20"),
 }
 
 
