@@ -53,7 +53,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="drop a child scoring more than this below its parent (NASWOT log|det K_H| units)")
     p.add_argument("--population", type=int, default=None, help="override the preset's population size")
     p.add_argument("--test-images", type=int, default=2000, help="CIFAR-10 test images for the report")
-    p.add_argument("--data-dir", default=None, help="CIFAR-10 python batches (default: $NWOT_DATA_DIR, else shared/data)")
+    p.add_argument("--data-dir", default=None,
+                   help="CIFAR-10 python batches (default: $NWOT_DATA_DIR, else shared/data)")
     p.add_argument("--work", default=str(RESULTS / "work" / "lse_open_space"), help="finished runs + checkpoints")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=str(RESULTS))
@@ -184,7 +185,8 @@ def plot(tr, df, path: Path, meta) -> None:
     tr = tr.copy()
     tr["models"] = tr.groupby(["variant", "seed"]).cumcount() + 1
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for ax, x, label in ((axes[0], "time", "charged seconds (training + scoring)"), (axes[1], "models", "models trained")):
+    panels = ((axes[0], "time", "charged seconds (training + scoring)"), (axes[1], "models", "models trained"))
+    for ax, x, label in panels:
         hi = tr[x].max()
         grid = np.linspace(0, hi, 300)
         for v, g in tr.groupby("variant", sort=False):

@@ -8,12 +8,25 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
 from _lse_genomes import CHAIN, CHAIN_SHAPES
+
 from nwot.errors import OutOfSpaceError
 from nwot.spaces import get_space
-from nwot.spaces.lse.codec import (Conv, Edge, Genome, InvalidGenomeError, Vertex, decode, decode_genome, encode,
-                                   encode_genome, shapes, structure_key, trivial_genome, validate)
+from nwot.spaces.lse.codec import (
+    Conv,
+    Edge,
+    Genome,
+    InvalidGenomeError,
+    Vertex,
+    decode,
+    decode_genome,
+    encode,
+    encode_genome,
+    shapes,
+    structure_key,
+    trivial_genome,
+    validate,
+)
 from nwot.spaces.lse.model import LseNet, build, he_init, reshape_to
 
 SPACE = get_space("lse")
@@ -138,7 +151,7 @@ def test_network_equals_an_independent_functional_forward():
     gen = torch.Generator().manual_seed(3)
     net = build(CHAIN, 10, generator=gen).eval()
     with torch.no_grad():  # non-trivial BN statistics
-        for name, bn in net.bns.items():
+        for bn in net.bns.values():
             bn.running_mean.copy_(torch.randn(bn.num_features, generator=gen))
             bn.running_var.copy_(torch.rand(bn.num_features, generator=gen) + 0.5)
             bn.weight.copy_(torch.randn(bn.num_features, generator=gen))

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-
 from _lse_genomes import CHAIN
+
 from nwot.errors import NwotError
 from nwot.evaluators.lineage import LseLineage, WeightStore, cpu_state, inherit_state
 from nwot.evaluators.train import TrainConfig

@@ -6,8 +6,8 @@ import random
 from dataclasses import replace
 
 import pytest
-
 from _lse_genomes import CHAIN
+
 from nwot.errors import NwotError
 from nwot.spaces import get_space
 from nwot.spaces.lse.codec import Conv, Edge, Genome, Vertex, shapes, trivial_genome, validate
@@ -63,7 +63,7 @@ def test_insert_convolution_on_the_trivial_model():
 
 
 def test_insert_convolution_inside_the_backbone_keeps_the_other_edges():
-    for g, detail in draws("insert-convolution", CHAIN, 100):
+    for g, _ in draws("insert-convolution", CHAIN, 100):
         assert validate(g) is None
         (new,) = [e for e in g.edges if e.id == 4]
         assert new.conv.channels == shapes(CHAIN)[new.src][0] and new.dst == 4

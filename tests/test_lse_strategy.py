@@ -153,6 +153,7 @@ def test_naswot_init_scorer_on_lse_networks():
 
 def test_lse_still_runs_on_the_nb201_table_with_the_space_mutation():
     from _search_toy import ToyBenchmark
+
     from nwot.evaluators.table import TableEvaluator, TableSignalConfig
 
     nb201 = get_space("nb201")

@@ -194,13 +194,14 @@ def _default_structure(space) -> Callable[[Arch], str]:
 class NaswotInitScorer:
     """NASWOT score of an arch's network at a fixed initialisation, on a fixed batch (clean mode).
 
-    ``s = log|det K_H|`` (Mellor et al., ICML 2021, §3) of ``space.build(arch, init_seed=init_seed)`` (spaces
-    whose build takes an init seed, like lse) or of ``space.build(arch)`` under :func:`nwot.torch_seed` on ``scoring_batch(batch_size,
-    batch_seed)``; ``None`` for a network without ``nn.ReLU`` modules.
+    ``s = log|det K_H|`` (Mellor et al., ICML 2021, §3) of the untrained network on
+    ``scoring_batch(batch_size, batch_seed)``; the network is ``space.build(arch, init_seed=init_seed)`` for a
+    space whose build takes an init seed (lse), else ``space.build(arch)`` under :func:`nwot.torch_seed`.
+    ``None`` for a network without ``nn.ReLU`` modules.
     """
 
     def __init__(self, space, *, batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0,
-                 images=None, data_dir=None, device: Optional[str] = "cpu") -> None:
+                 images=None, data_dir=None, device: Optional[str] = None) -> None:
         from ..data import scoring_batch
 
         self.space, self.init_seed, self.device = space, init_seed, device

@@ -90,7 +90,9 @@ def run_lse(preset: str = "cpu_tiny", *, seed: int = 0, data: Optional[ImageData
     space = get_space("lse", image=p.image, initial_lr=p.initial_lr)
     hook = LseLineage(WeightStore(weights_dir), inherit=inherit)
     evaluate = TrainEvaluator(space, cfg, data, data_dir=data_dir, checkpoint_dir=checkpoint_dir, hook=hook)
-    scorer = NaswotInitScorer(space, batch_seed=seed, init_seed=seed) if screen_threshold is not None else None
+    scorer = None
+    if screen_threshold is not None:
+        scorer = NaswotInitScorer(space, batch_seed=seed, init_seed=seed, device=str(evaluate.device))
     strategy = LargeScaleEvolution(space, random.Random(seed), p.population_size, screen_threshold=screen_threshold,
                                    screen_tries=screen_tries, scorer=scorer)
     if evaluations is None and seconds is None:
