@@ -161,3 +161,13 @@ def test_lse_still_runs_on_the_nb201_table_with_the_space_mutation():
     ev = TableEvaluator(toy, nb201, TableSignalConfig("cifar10", signal_seed="mean"))
     res = run_search(get_strategy("lse", nb201, random.Random(0)), ev, Budget(evaluations=200))
     assert res.n_evals == 200 and res.best_signal == max(r.signal for r in res.trace)
+
+
+def test_a_scorer_out_of_memory_does_not_stop_the_search():
+    def scorer(ind):
+        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    st = LargeScaleEvolution(SPACE, random.Random(0), population_size=3, screen_threshold=0.0, scorer=scorer)
+    res = run_search(st, depth_signal, Budget(evaluations=30))
+    assert res.n_evals == 30 and st.stats["score_failed"] == st.stats["scored"] > 0
+    assert st.stats["screened_out"] == 0

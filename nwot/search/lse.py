@@ -25,9 +25,9 @@ is scored at initialisation with NASWOT (``log|det K_H|``, Mellor et al., ICML 2
 and a fixed init seed, memoised per structure) and compared with its parent's score. A child with
 ``score(child) < score(parent) - screen_threshold`` is dropped and another mutation of the same parent is
 drawn, up to ``screen_tries`` children; if all are dropped, the best-scored of them is trained. Children
-that build the parent's network (identity, learning-rate, reset-weights mutations) and networks without
-ReLU units (NASWOT is undefined there) are never dropped. Scoring seconds are charged to the budget
-(trace kind ``"score"``).
+that build the parent's network (identity, learning-rate, reset-weights mutations), networks without
+ReLU units (NASWOT is undefined there) and networks whose scoring ran out of memory are never dropped.
+Scoring seconds are charged to the budget (trace kind ``"score"``).
 
 **Asynchronous use.** ``ask`` may be called again before earlier children are told (each call does one
 tournament, so ``k`` children in flight leave ``P - k`` members to pick from; ask raises once fewer than
@@ -139,7 +139,11 @@ class LargeScaleEvolution(Strategy):
             if self._scorer is None:
                 self._scorer = NaswotInitScorer(self.space)
             t0 = time.perf_counter()
-            s = self._scorer(arch)
+            try:
+                s = self._scorer(arch)
+            except (MemoryError, RuntimeError):  # out of memory while scoring: no score, the child is not dropped
+                s = None
+                self.stats["score_failed"] += 1
             dt = time.perf_counter() - t0
             self.scores[key] = s
             self.stats["scored"] += 1
