@@ -49,3 +49,8 @@ def test_run_lse_reports_and_replays_from_checkpoints(cifar, tmp_path):
     b = run_lse("cpu_tiny", **kw)  # a rerun replays every finished candidate from its checkpoint
     assert [(r.arch, r.signal, r.cost) for r in b.trace] == [(r.arch, r.signal, r.cost) for r in a.trace]
     assert b.final == a.final
+    # a longer rerun (a resumed search) replays the 14, then trains children of replayed parents: their trained
+    # weights come back from the checkpoints into the weight store
+    c = run_lse("cpu_tiny", **{**kw, "evaluations": 18})
+    assert [(r.arch, r.signal, r.cost) for r in c.trace[:14]] == [(r.arch, r.signal, r.cost) for r in a.trace]
+    assert c.n_evals == 18
