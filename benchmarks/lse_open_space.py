@@ -45,8 +45,9 @@ PAPER_NOTE = (
     "**Scale.** Real et al. (2017) evolved a population of 1,000 with 250 parallel workers, training every "
     "individual for 25,600 SGD steps of 50 images on 45,000 CIFAR-10 images, and reached 94.6 % test accuracy "
     "(CIFAR-10) from trivial models. The cpu_tiny runs here train each individual for 80 steps on 2,000 images "
-    "(320x fewer steps on 22x fewer images), networks of a few thousand parameters at most, a population 50x "
-    "smaller, and 600 charged seconds of one thread of a shared 2-core CPU per run instead of 250 workers. "
+    "(320x fewer steps on 22x fewer images), networks of at most {max_params:,} parameters (the largest any run "
+    "trained), a population 50x smaller, and {seconds:.0f} charged seconds of one thread of a shared 2-core CPU "
+    "per run instead of 250 workers. "
     "Absolute accuracies are therefore not comparable; what carries over is the direction of the mechanisms: "
     "the paper lets children inherit their parents' weights so that training continues across generations "
     "(§3.2-3.3), and the no-inherit ablation measures what that buys at this scale.")
@@ -71,10 +72,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _genome_stats(space, enc: str) -> dict:
+    from nwot.models.complexity import count_params
+
     ind = space.decode(enc)
     g = ind.genome
     return {"mutation": ind.mutation, "vertices": len(g.vertices), "convs": len(g.convs()), "skips": len(g.skips()),
-            "channels": sum(e.conv.channels for e in g.convs()), "lr": g.learning_rate}
+            "channels": sum(e.conv.channels for e in g.convs()), "params": count_params(space.build(ind)),
+            "lr": g.learning_rate}
 
 
 def run_one(variant: str, seed: int, args, train, test, work: Path) -> dict:
@@ -173,7 +177,8 @@ def main(argv=None) -> int:
                                                      preset.population_size, "image": list(preset.image),
                                                      "initial_lr": preset.initial_lr, "note": preset.note},
             "seconds_per_run": args.seconds, "seeds": args.seeds, "screen_threshold": args.screen_threshold,
-            "data": train.name, "test_images": args.test_images, "k_models": k_models, "summary": summary}
+            "data": train.name, "test_images": args.test_images, "k_models": k_models,
+            "max_params": int(tr["params"].max()), "summary": summary}
     (out / f"lse_open_space{tag}.json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
     plot(tr, df, out / f"lse_open_space{tag}.png", meta)
     write_md(df, meta, out / f"lse_open_space{tag}.md")
@@ -197,6 +202,7 @@ def plot(tr, df, path: Path, meta) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
+    warnings.filterwarnings("ignore", message="(Mean of empty slice|All-NaN slice)")  # before a run's 1st model
     tr = tr.copy()
     tr["models"] = tr.groupby(["variant", "seed"]).cumcount() + 1
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
@@ -232,8 +238,9 @@ def write_md(df, meta, path: Path) -> None:
              f"({m['threads']} torch thread{'s' if m['threads'] != 1 else ''}, device {m.get('device')}). "
              f"Each run: {meta['seconds_per_run']:.0f} charged seconds, population "
              f"{meta['preset_config']['population_size']}, training `{meta['preset_config']['train']}` per model "
-             f"(the individual's learning-rate gene replaces `lr`), data `{meta['data']}`; report on "
-             f"{meta['test_images']} CIFAR-10 test images. NASWOT screen threshold {meta['screen_threshold']}.", "",
+             f"(the individual's learning-rate gene replaces `lr`; `seed` = the run's seed), data "
+             f"`{meta['data']}`; report on {meta['test_images']} CIFAR-10 test images. NASWOT screen threshold "
+             f"{meta['screen_threshold']}.", "",
              f"| variant | runs | best val acc (%) | test acc of the chosen model (%) | models trained | "
              f"s per model | best val after {meta['k_models']} models | wall s per run | scoring s | "
              f"convs / channels of the chosen model |", "|---|---|---|---|---|---|---|---|---|---|"]
@@ -247,7 +254,7 @@ def write_md(df, meta, path: Path) -> None:
     for _, r in df.iterrows():
         lines.append(f"| {r['variant']} | {r['seed']} | {r['best_val_acc']:.1f} | {r['test_acc']:.1f} | "
                      f"{r['models_trained']} | {r['screened_out']} | {r['failed']} |")
-    lines += ["", PAPER_NOTE]
+    lines += ["", PAPER_NOTE.format(max_params=meta["max_params"], seconds=meta["seconds_per_run"])]
     path.write_text("\n".join(lines) + "\n")
 
 
