@@ -395,7 +395,9 @@ def markdown(df, meta: Dict[str, Any], skipped: List[str]) -> str:
             "NATS-Bench's scripts keep that last over-budget query.",
             "* Final arch = best by search signal over the run (REINFORCE too; NB201's first REINFORCE version "
             "reported the policy argmax). BO row = TPE (optuna) beside the published BOHB row.",
-            "* LSE = Real et al. 2017 (kill the worse of two random members, mutate the better; population 10).",
+            "* LSE = Real et al. 2017's selection (kill the worse of two random members, mutate the better; "
+            "population 10) with NB201's one-edge mutation; the paper's own space, mutations and weight "
+            "inheritance are the `lse` space (`benchmarks/lse_open_space.py`).",
             "* AREA (NASWOT paper §4.1) = score M random cells with NASWOT, seed REA's population (10) with the top "
             "10, continue as REA; the scoring seconds stored with each score count against the budget (CPU, 1 thread: "
             "median 0.37 s, mean 0.69 s a cell -- part of the space was scored on a loaded machine -- so M = 1000 "

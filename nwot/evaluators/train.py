@@ -222,6 +222,16 @@ class TrainEvaluator:
 
     ``build_kwargs`` go to ``space.build`` (macro skeleton: e.g. ``C``/``N`` for ``pnas``);
     ``epoch_callback(encoding, epoch, stats)`` is called after each saved epoch (progress or tests).
+
+    ``hook`` (a :class:`~nwot.evaluators.lineage.TrainHook`, e.g. LSE's weight inheritance) may change the
+    config per arch (``hook.config``), initialise the fresh network before training (``hook.init``, e.g. from
+    the parent's trained weights; not called when resuming a checkpoint) and receives the trained network
+    (``hook.trained``, also for a cached candidate). Its ``key()`` joins the checkpoint key.
+
+    A candidate that cannot be trained -- out of memory (``torch.OutOfMemoryError``, ``MemoryError``) or any
+    other ``RuntimeError`` from torch (e.g. a shape error) -- is that candidate's failure, not the search's:
+    the evaluation has ``signal = -inf``, the seconds spent as cost and ``info["failed"] = True`` with the
+    error; nothing is cached, so a resumed search retries it. ``NwotError`` (bad input) still raises.
     """
 
     space: SearchSpace  # builds the candidate networks
@@ -231,6 +241,7 @@ class TrainEvaluator:
     checkpoint_dir: Optional[os.PathLike] = None  # per-candidate checkpoint folders (None = no checkpoints)
     data_dir: Optional[os.PathLike] = None  # CIFAR-10 folder when data is None
     epoch_callback: Optional[EpochCallback] = None  # called after every finished (saved) epoch
+    hook: Optional[Any] = None  # per-arch TrainHook (nwot.evaluators.lineage): lr gene, inherited init, kept weights
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -243,9 +254,12 @@ class TrainEvaluator:
     # -- identity ---------------------------------------------------------------------------------
     def run_key(self, arch: Arch) -> Dict[str, Any]:
         """Everything that determines the trained network of ``arch``."""
-        return {"space": self.space.name, "arch": self.space.encode(arch), "config": self.config.key(),
-                "build_kwargs": {k: self.build_kwargs[k] for k in sorted(self.build_kwargs)},
-                "data": self.data.name, "num_classes": self.data.num_classes}
+        key = {"space": self.space.name, "arch": self.space.encode(arch), "config": self.config.key(),
+               "build_kwargs": {k: self.build_kwargs[k] for k in sorted(self.build_kwargs)},
+               "data": self.data.name, "num_classes": self.data.num_classes}
+        if self.hook is not None:
+            key["hook"] = self.hook.key()
+        return key
 
     def checkpoint_path(self, arch: Arch) -> Optional[Path]:
         if self.checkpoint_dir is None:
@@ -279,25 +293,44 @@ class TrainEvaluator:
         folder = self.checkpoint_path(arch)
         if folder is not None and (folder / "result.json").is_file():
             stored = json.loads((folder / "result.json").read_text())
+            if self.hook is not None:
+                self.hook.trained(arch, self.trained_model(arch))
             return Evaluation(signal=float(stored["signal"]), cost=float(stored["cost"]),
                               info={**stored["info"], "cached": True})
+        t0 = time.perf_counter()
+        try:
+            return self._train(arch, folder)
+        except (MemoryError, RuntimeError) as err:  # torch.OutOfMemoryError is a RuntimeError
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            return Evaluation(signal=-math.inf, cost=time.perf_counter() - t0,
+                              info={"failed": True, "error": f"{type(err).__name__}: {str(err)[:500]}",
+                                    "device": str(self.device), "cached": False})
+
+    def _train(self, arch: Arch, folder: Optional[Path]) -> Evaluation:
         cfg, dev = self.config, self.device
+        if self.hook is not None:
+            cfg = self.hook.config(arch, cfg)
         model = self.build(arch)
         params = count_params(model)
         flops = count_flops(model, self.data.image_shape)
+        state = None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "arch.json").write_text(json.dumps(self.run_key(arch), indent=1, sort_keys=True, default=str))
+            if (folder / "state.pt").is_file():
+                state = torch.load(folder / "state.pt", map_location="cpu", weights_only=True)
+        lineage: Dict[str, Any] = {}
+        if self.hook is not None and state is None:
+            lineage = {"lineage": self.hook.init(arch, model)}
         model.to(dev)
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                               weight_decay=cfg.weight_decay)
         start_epoch, elapsed, history = 0, 0.0, []
-        if folder is not None:
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / "arch.json").write_text(json.dumps(self.run_key(arch), indent=1, sort_keys=True, default=str))
-            state_file = folder / "state.pt"
-            if state_file.is_file():
-                state = torch.load(state_file, map_location=dev, weights_only=True)
-                model.load_state_dict(state["model"])
-                opt.load_state_dict(state["optimizer"])
-                start_epoch, elapsed, history = int(state["epoch"]), float(state["elapsed"]), list(state["history"])
+        if state is not None:
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            start_epoch, elapsed, history = int(state["epoch"]), float(state["elapsed"]), list(state["history"])
         resumed_from = start_epoch
         enc = self.space.encode(arch)
         stats: Dict[str, float] = {}
@@ -321,10 +354,13 @@ class TrainEvaluator:
         val_acc, val_loss = evaluate_accuracy(model, self.data, self.val_idx, cfg.eval_batch_size, dev)
         elapsed += time.perf_counter() - t0
         last = history[-1] if history else {}
+        if self.hook is not None:
+            self.hook.trained(arch, model)
         info = {"val_acc": val_acc, "val_loss": val_loss, "train_acc": last.get("train_acc"),
                 "train_loss": last.get("train_loss"), "params": params, "flops": flops,
                 "epochs": len(history), "diverged": diverged, "resumed_from_epoch": resumed_from,
-                "device": str(dev), "cached": False}
+                "device": str(dev), "cached": False, "lr": cfg.lr,
+                "first_epoch_train_loss": history[0]["train_loss"] if history else None, **lineage}
         ev = Evaluation(signal=val_acc, cost=elapsed, info=info)
         if folder is not None:
             tmp = folder / "result.json.tmp"

@@ -1,27 +1,47 @@
-"""Large-scale evolution, LSE (Real et al., "Large-Scale Evolution of Image Classifiers", ICML 2017, §3).
+"""Large-scale evolution, LSE (Real et al., "Large-Scale Evolution of Image Classifiers", ICML 2017, §3.1).
 
-A population of ``P`` individuals; each step picks two members uniformly at random (without
-replacement), *kills the worse* (by search signal; on a tie the first picked), and the better one
-reproduces: its copy is mutated, trained (evaluated) and put back. Unlike REA (which removes the
-oldest), selection here removes the loser.
+The population starts as ``P`` individuals from ``space.sample`` (the paper: 1,000 trivial models). Each
+step picks two members uniformly at random (without replacement) and compares their fitness (the search
+signal: validation accuracy). The worse one is *killed* (removed at once; on a tie the first picked). The
+better one is the parent: it stays in the population, and a copy of it is mutated (``space.mutate``),
+trained and evaluated, then put back into the population as a new member. Unlike REA, selection removes
+the loser, not the oldest.
 
-Mutation set adapted to a fixed-skeleton cell space. Real et al. mutate whole networks with
-{alter learning rate, identity, reset weights, insert/remove convolution, alter stride, alter number
-of channels, filter size, insert one-to-one, add/remove skip}. In NB201 every structural mutation
-is a change of one edge's op, which is exactly ``space.mutate`` (one edge -> a different op):
-insert convolution = none/skip/pool -> conv; remove convolution = conv -> none/skip/pool;
-filter size = conv1x1 <-> conv3x3; add/remove skip = none <-> skip_connect; insert one-to-one =
-none -> skip/pool. In NATS-SSS, ``space.mutate`` changes one layer's channel count = "alter number of
-channels". The training mutations (learning rate, reset weights) and alter stride do not exist in
-these spaces (training schedule and macro skeleton are fixed by the benchmark), and the identity
-mutation (retrain the same network) is left out because with a seed-mean table it would re-buy an
-already known number. The initial population is random (Real et al. start from trivial one-layer
-networks; the corresponding all-``none`` cell has no input->output path in NB201). ``P`` defaults to
-10, REA's population, to fit the ~100-200 evaluations of the benchmark budgets (Real et al.: 1,000).
+* On the ``lse`` space (:mod:`nwot.spaces.lse`) this is the paper's algorithm: trivial initial models, the
+  11 mutations, and a child whose arch names its parent, so that an evaluator with
+  :class:`~nwot.evaluators.lineage.LseLineage` starts it from the parent's trained weights (weight
+  inheritance) and trains it with its own learning-rate gene.
+* On any other space (``nb201``, ``nats_sss``, ...) it is *LSE selection with the space's own mutation*
+  (NB201: one edge gets another op) and random initial members; there is no weight inheritance, no
+  training gene and no trivial model. That is what ``benchmarks/search_nb201.py`` runs (population 10 to
+  fit the benchmark budgets of ~100-200 evaluations).
+
+A child whose evaluation failed or diverged (``info["failed"]`` / ``info["diverged"]``) enters the
+population with fitness ``-inf``: it loses every comparison with a trained member and never reproduces
+(when both members of a pair have ``-inf``, the loser is killed and another pair is drawn).
+
+**NASWOT screening** (``screen_threshold`` set): before a child is handed out for training, its network
+is scored at initialisation with NASWOT (``log|det K_H|``, Mellor et al., ICML 2021, §3; a fixed batch
+and a fixed init seed, memoised per structure) and compared with its parent's score. A child with
+``score(child) < score(parent) - screen_threshold`` is dropped and another mutation of the same parent is
+drawn, up to ``screen_tries`` children; if all are dropped, the best-scored of them is trained. Children
+that build the parent's network (identity, learning-rate, reset-weights mutations), networks without
+ReLU units (NASWOT is undefined there) and networks whose scoring ran out of memory are never dropped.
+Scoring seconds are charged to the budget (trace kind ``"score"``).
+
+**Asynchronous use.** ``ask`` may be called again before earlier children are told (each call does one
+tournament, so ``k`` children in flight leave ``P - k`` members to pick from; ask raises once fewer than
+two remain); ``tell`` takes children in any order. :meth:`LargeScaleEvolution.snapshot` /
+:meth:`LargeScaleEvolution.restore` save and restore the whole state (population, rng, in-flight children,
+counters, screen memo) as JSON, so a controller can persist it after every ask / tell.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import collections
+import inspect
+import math
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError
 from nwot.spaces.base import Arch
@@ -29,36 +49,181 @@ from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
 
 Member = Tuple[Arch, float]
+#: The paper's population size (Real et al. 2017, §4: 1,000 individuals, 250 workers).
+PAPER_POPULATION = 1000
+#: Scorer for the screen: arch -> NASWOT score at initialisation (None: undefined, e.g. no ReLU units).
+InitScorer = Callable[[Arch], Optional[float]]
+
+
+def fitness(ev: Evaluation) -> float:
+    """The signal, or ``-inf`` for a failed or diverged evaluation."""
+    if ev.info.get("failed") or ev.info.get("diverged"):
+        return -math.inf
+    return float(ev.signal)
 
 
 @register_strategy("lse")
 class LargeScaleEvolution(Strategy):
     name = "lse"
 
-    def __init__(self, space, rng, population_size: int = 10) -> None:
+    def __init__(self, space, rng, population_size: int = 10, screen_threshold: Optional[float] = None,
+                 screen_tries: int = 8, scorer: Optional[InitScorer] = None, structure: Optional[Callable] = None,
+                 ) -> None:
         super().__init__(space, rng)
-        if population_size < 2:
-            raise NwotError(f"LSE picks two members, so population_size must be >= 2, got {population_size}")
+        if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
+            raise NwotError(f"LSE picks two members, so population_size must be an int >= 2, got {population_size!r}")
+        if screen_threshold is not None and not (isinstance(screen_threshold, (int, float)) and screen_threshold >= 0):
+            raise NwotError(f"screen_threshold must be None (no screening) or a number >= 0, got {screen_threshold!r}")
+        if isinstance(screen_tries, bool) or not isinstance(screen_tries, int) or screen_tries < 1:
+            raise NwotError(f"screen_tries must be an int >= 1, got {screen_tries!r}")
         self.population_size = population_size
+        self.screen_threshold = None if screen_threshold is None else float(screen_threshold)
+        self.screen_tries = screen_tries
+        self._scorer = scorer
+        self._structure = structure or _default_structure(space)
         self.population: List[Member] = []
-        self.n_initial = 0  # random members asked so far
+        self.n_initial = 0  # initial members asked so far
         self.last_killed: Optional[Member] = None
         self.last_parent: Optional[Member] = None
+        self.pending: Dict[str, str] = {}  # encoded child in flight -> encoded parent
+        self.scores: Dict[str, Optional[float]] = {}  # structure key -> NASWOT score at init (screen memo)
+        self.stats: collections.Counter = collections.Counter()
 
+    # -- ask / tell -------------------------------------------------------------------------------
     def ask(self) -> List[Arch]:
         if self.n_initial < self.population_size:
             self.n_initial += 1
-            return [self.space.sample(self.rng)]
-        i, j = self.rng.sample(range(len(self.population)), 2)
-        a, b = self.population[i], self.population[j]
-        loser, winner = (a, b) if a[1] <= b[1] else (b, a)
-        del self.population[i if loser is a else j]
-        self.last_killed, self.last_parent = loser, winner
-        return [self.space.mutate(winner[0], self.rng)]
+            child = self.space.sample(self.rng)
+            self.pending[self.space.encode(child)] = ""
+            return [child]
+        parent = self._tournament()
+        child = self.space.mutate(parent[0], self.rng)
+        if self.screen_threshold is not None:
+            child = self._screen(parent[0], child)
+        self._count(child)
+        self.pending[self.space.encode(child)] = self.space.encode(parent[0])
+        return [child]
 
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
         for arch, ev in zip(archs, evals):
-            self.population.append((arch, float(ev.signal)))
+            self.pending.pop(self.space.encode(arch), None)
+            f = fitness(ev)
+            self.stats["failed"] += f == -math.inf
+            self.population.append((arch, f))
 
+    def _tournament(self) -> Member:
+        while True:
+            pop = self.population
+            if len(pop) < 2:
+                raise NwotError(f"LSE needs two members to compare but the population has {len(pop)} "
+                                f"(population_size={self.population_size}, {len(self.pending)} children in flight); "
+                                f"use population_size >= in-flight children + 2")
+            i, j = self.rng.sample(range(len(pop)), 2)
+            a, b = pop[i], pop[j]
+            loser, winner = (a, b) if a[1] <= b[1] else (b, a)
+            del pop[i if loser is a else j]
+            self.last_killed, self.last_parent = loser, winner
+            self.stats["killed"] += 1
+            if winner[1] > -math.inf:
+                return winner
+
+    def _count(self, child: Arch) -> None:
+        mutation = getattr(child, "mutation", None)
+        if mutation is not None:
+            self.stats[f"mutation:{mutation}"] += 1
+            self.stats["mutation_retries"] += int(getattr(child, "retries", 0))
+
+    # -- NASWOT screen ----------------------------------------------------------------------------
+    def _score(self, arch: Arch) -> Optional[float]:
+        key = self._structure(arch)
+        if key not in self.scores:
+            if self._scorer is None:
+                self._scorer = NaswotInitScorer(self.space)
+            t0 = time.perf_counter()
+            try:
+                s = self._scorer(arch)
+            except (MemoryError, RuntimeError):  # out of memory while scoring: no score, the child is not dropped
+                s = None
+                self.stats["score_failed"] += 1
+            dt = time.perf_counter() - t0
+            self.scores[key] = s
+            self.stats["scored"] += 1
+            self.charge(arch, Evaluation(math.nan if s is None else s, dt, {"screen": "naswot-init"}), "score")
+        return self.scores[key]
+
+    def _screen(self, parent: Arch, child: Arch) -> Arch:
+        tried: List[Tuple[float, Arch]] = []
+        for t in range(self.screen_tries):
+            if self._structure(child) == self._structure(parent):
+                return child
+            s_parent, s_child = self._score(parent), self._score(child)
+            if s_parent is None or s_child is None or s_child >= s_parent - self.screen_threshold:
+                return child
+            self.stats["screened_out"] += 1
+            tried.append((s_child, child))
+            if t + 1 < self.screen_tries:
+                child = self.space.mutate(parent, self.rng)
+        self.stats["screen_exhausted"] += 1
+        best = max(range(len(tried)), key=lambda k: (tried[k][0], -k))
+        return tried[best][1]
+
+    # -- state ------------------------------------------------------------------------------------
     def config(self) -> Dict[str, Any]:
-        return {"population_size": self.population_size}
+        return {"population_size": self.population_size, "screen_threshold": self.screen_threshold,
+                "screen_tries": self.screen_tries, "stats": dict(sorted(self.stats.items()))}
+
+    def snapshot(self) -> Dict[str, Any]:
+        """JSON-able state: population (encoded, fitness), rng, in-flight children, counters, screen memo."""
+        version, internal, gauss = self.rng.getstate()
+        return {"population": [[self.space.encode(a), s] for a, s in self.population], "n_initial": self.n_initial,
+                "rng": [version, list(internal), gauss], "pending": dict(self.pending), "scores": dict(self.scores),
+                "stats": dict(self.stats)}
+
+    def restore(self, snap: Dict[str, Any]) -> None:
+        """Inverse of :meth:`snapshot` (on a strategy built with the same space and options)."""
+        self.population = [(self.space.decode(a), float(s)) for a, s in snap["population"]]
+        self.n_initial = int(snap["n_initial"])
+        version, internal, gauss = snap["rng"]
+        self.rng.setstate((version, tuple(internal), gauss))
+        self.pending = dict(snap["pending"])
+        self.scores = dict(snap["scores"])
+        self.stats = collections.Counter(snap["stats"])
+
+
+def _default_structure(space) -> Callable[[Arch], str]:
+    """Arch -> key of the network it builds: ``space.structure_key`` where the space has one (lse: the genome
+    without lineage and learning rate), else ``space.encode``."""
+    return getattr(space, "structure_key", space.encode)
+
+
+class NaswotInitScorer:
+    """NASWOT score of an arch's network at a fixed initialisation, on a fixed batch (clean mode).
+
+    ``s = log|det K_H|`` (Mellor et al., ICML 2021, §3) of the untrained network on
+    ``scoring_batch(batch_size, batch_seed)``; the network is ``space.build(arch, init_seed=init_seed)`` for a
+    space whose build takes an init seed (lse), else ``space.build(arch)`` under :func:`nwot.torch_seed`.
+    ``None`` for a network without ``nn.ReLU`` modules.
+    """
+
+    def __init__(self, space, *, batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0,
+                 images=None, data_dir=None, device: Optional[str] = None) -> None:
+        from nwot.data.datasets import scoring_batch
+
+        self.space, self.init_seed, self.device = space, init_seed, device
+        self.images = images if images is not None else scoring_batch("cifar10", batch_size=batch_size,
+                                                                      seed=batch_seed, data_dir=data_dir)
+
+    def __call__(self, arch: Arch) -> Optional[float]:
+        import torch.nn as nn
+
+        from nwot.proxies.naswot import naswot_score
+        from nwot.seeding import torch_seed
+
+        if "init_seed" in inspect.signature(self.space.build).parameters:  # lse: seeds its own init
+            model = self.space.build(arch, init_seed=self.init_seed)
+        else:
+            with torch_seed(self.init_seed):
+                model = self.space.build(arch)
+        if not any(isinstance(m, nn.ReLU) for m in model.modules()):
+            return None
+        return naswot_score(model, self.images, device=self.device)
