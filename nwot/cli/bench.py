@@ -54,6 +54,22 @@ def format_query(bench, r) -> List[str]:
     lines.append(f"flops      {_fmt(r.flops, '.6f')} M")
     if r.latency is not None:
         lines.append(f"latency    {r.latency * 1000:.3f} ms (batch of 256)")
+    if r.hardware:
+        lines += hardware_lines(r)
+    return lines
+
+
+def hardware_lines(r) -> List[str]:
+    """The HW-NAS-Bench block of :func:`format_query`: one line per device, values with units, ``-`` = not measured."""
+    from nwot.adapters.hardware import DEVICE_KIND, hw_dataset
+
+    lines = [f"hardware   HW-NAS-Bench, batch 1, {hw_dataset(r.dataset)} network",
+             f"{'device':<10} {'latency':>12} {'energy':>12}  {'':<16}"]
+    for device, hc in r.hardware.items():
+        lat = "not measured" if hc.latency_ms is None else f"{hc.latency_ms:.4f} ms"
+        energy = "" if hc.energy_mj is None else f"{hc.energy_mj:.4f} mJ"
+        extra = "" if hc.arithmetic_intensity is None else f"  arithmetic intensity {hc.arithmetic_intensity:.4f} op/byte"
+        lines.append(f"{device:<10} {lat:>12} {energy:>12}  {DEVICE_KIND[device]}{extra}")
     return lines
 
 
