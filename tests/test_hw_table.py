@@ -157,7 +157,7 @@ def test_bench_query_prints_hardware_with_units():
     assert "flops      " in text and "mJ" in text
 
 
-def test_loader_allows_empty_only_in_edgetpu_columns(tmp_path, monkeypatch):
+def test_loader_rejects_empty_outside_edgetpu_columns(tmp_path, monkeypatch):
     good = lzma.decompress((table.package_data(table.TABLE_FILE)).read_bytes()).decode()
     header, first, rest = good.split("\n", 2)
     names = header.split(",")
@@ -166,7 +166,7 @@ def test_loader_allows_empty_only_in_edgetpu_columns(tmp_path, monkeypatch):
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerow(fields)
     path = tmp_path / table.TABLE_FILE
-    path.write_bytes(lzma.compress(f"{header}\n{out.getvalue()}{rest}".encode()))
+    path.write_bytes(lzma.compress(f"{header}\n{out.getvalue()}{rest}".encode(), preset=0))
     monkeypatch.setattr(table, "package_data", lambda name: tmp_path / name)
     table.load_nb201_table.cache_clear()
     try:

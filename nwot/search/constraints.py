@@ -133,11 +133,16 @@ class FeasibleSet:
             mask &= c.mask(values)
         self.mask = mask
         self.n_feasible = int(mask.sum())
+        self._memo: Dict[str, int] = {}
         if self.n_feasible == 0:
             raise NwotError(f"no cell satisfies {', '.join(map(str, self.constraints))} on {dataset}; loosen a bound")
 
     def index(self, arch: Arch) -> int:
-        return int(self.benchmark.index_of(self.space.encode(arch)))
+        key = self.space.encode(arch)
+        i = self._memo.get(key)
+        if i is None:
+            i = self._memo[key] = int(self.benchmark.index_of(key))
+        return i
 
     def __call__(self, arch: Arch) -> bool:
         return bool(self.mask[self.index(arch)])
