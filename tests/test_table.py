@@ -36,7 +36,8 @@ EXPECTED_COLUMNS = {
     "edgegpu_latency", "edgegpu_energy", "raspi4_latency", "edgetpu_latency", "pixel3_latency", "eyeriss_latency",
     "eyeriss_energy", "eyeriss_arithmetic_intensity", "fpga_latency", "fpga_energy")}
 #: HW-NAS-Bench did not measure the Edge TPU latency of 4,699 cells (MANIFEST §9): the only empty columns.
-EMPTY_COLUMNS = {"cifar10/edgetpu_latency": 4699, "cifar100/edgetpu_latency": 4699, "ImageNet16-120/edgetpu_latency": 4699}
+EMPTY_COLUMNS = {"cifar10/edgetpu_latency": 4699, "cifar100/edgetpu_latency": 4699,
+                 "ImageNet16-120/edgetpu_latency": 4699}
 
 #: Staged source file -> {table column: source column}, from the MANIFEST's descriptions (§1.1-1.7).
 SOURCE_COLUMNS = {

@@ -7,7 +7,10 @@ Schema (the embedded table's, :mod:`nwot.adapters.embedded`), one row per arch, 
   network) and per-dataset ``{dataset}/params``, ``{dataset}/flops``;
 * ``{dataset}/{split}@{hp}`` -- final-epoch top-1 accuracy (%), seed mean, official dataset / split names;
 * ``{dataset}/cost@{hp}`` -- simulated seconds of that run, ``train-all-time + valid-per-time``
-  (``simulate_train_eval``'s charge).
+  (``simulate_train_eval``'s charge);
+* ``{dataset}/{metric}`` -- optional HW-NAS-Bench hardware cost of that dataset's network (``metric`` in
+  :data:`nwot.adapters.hardware.HW_METRICS`, units in :data:`~nwot.adapters.hardware.UNITS`; NaN = not measured),
+  returned by :meth:`TableBenchmark.query` as ``QueryResult.hardware`` and by :meth:`TableBenchmark.metric_values`.
 
 The embedded table has the NB201/NATS-TSS columns listed in :data:`nwot.adapters.embedded.COLUMNS`; its only cost
 column is ``cifar10-valid/cost@12`` (what a 12-epoch CIFAR-10 search is charged). Caveat, measured on the

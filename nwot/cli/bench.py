@@ -68,7 +68,8 @@ def hardware_lines(r) -> List[str]:
     for device, hc in r.hardware.items():
         lat = "not measured" if hc.latency_ms is None else f"{hc.latency_ms:.4f} ms"
         energy = "" if hc.energy_mj is None else f"{hc.energy_mj:.4f} mJ"
-        extra = "" if hc.arithmetic_intensity is None else f"  arithmetic intensity {hc.arithmetic_intensity:.4f} op/byte"
+        extra = ("" if hc.arithmetic_intensity is None else
+                 f"  arithmetic intensity {hc.arithmetic_intensity:.4f} op/byte")
         lines.append(f"{device:<10} {lat:>12} {energy:>12}  {DEVICE_KIND[device]}{extra}")
     return lines
 

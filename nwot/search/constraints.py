@@ -169,11 +169,11 @@ class FeasibleSet:
                 total += max(abs(v - c.value), 1e-12) / max(abs(c.value), 1e-12)
         return total
 
-    def view(self, space: SearchSpace) -> "ConstrainedSpace":
+    def view(self, space: SearchSpace) -> ConstrainedSpace:
         """A fresh constrained view of ``space`` (one per search run: it counts its own rejections)."""
         return ConstrainedSpace(space, self)
 
-    def guard(self, strategy: Strategy) -> "Constrained":
+    def guard(self, strategy: Strategy) -> Constrained:
         return Constrained(strategy, self)
 
     def config(self) -> Dict[str, Any]:

@@ -301,22 +301,24 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
                  evaluations: Optional[int] = None, runs: int = 1, seed: int = 0, benchmark=None, scores=None, *,
                  signal_seed: str = "mean", cost: str = "benchmark", hp: str = "12", signal_noise: float = 0.0,
                  report_datasets: Optional[Sequence[str]] = None, score_config: Optional[Dict[str, Any]] = None,
-                 progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
+                 progress: Optional[Callable[[TraceRow], None]] = None, constraints: Sequence[Any] = (),
+                 **strategy_kwargs: Any) -> List[SearchResult]:
     """``runs`` searches of ``strategy`` on a tabular space: on the zero-cost score when the strategy searches
     on one (``signal == "score"``: the NASWOT search, :func:`proxy_setup`), else on the benchmark's simulated
     time (:func:`benchmark_setup`). Budget: ``budget_seconds`` (e.g. 12,000 s for NB201, :data:`NATS_BUDGETS`)
-    and/or ``evaluations``. ``strategy_kwargs`` are the strategy's options."""
+    and/or ``evaluations``. ``constraints``: cost bounds (``"edgegpu_latency<=5"``, :mod:`nwot.search.constraints`).
+    ``strategy_kwargs`` are the strategy's options."""
     if budget_seconds is None and evaluations is None:
         raise NwotError(f"strategy {strategy!r} needs a budget: budget_seconds (simulated seconds; NB201 12000, "
                         f"NATS {', '.join(f'{d} {int(b)}' for d, b in NATS_BUDGETS.items())}) or evaluations")
     budget = Budget(seconds=budget_seconds, evaluations=evaluations)
     if strategy_class(strategy).signal == "score":
         setup = proxy_setup(space, dataset, benchmark, scores=scores, score_config=score_config,
-                            report_datasets=report_datasets)
+                            report_datasets=report_datasets, constraints=constraints)
     else:
         setup = benchmark_setup(space, dataset, benchmark, signal_seed=signal_seed, hp=hp, cost=cost,
                                 signal_noise=signal_noise, report_datasets=report_datasets, scores=scores,
-                                score_config=score_config)
+                                score_config=score_config, constraints=constraints)
     return setup.run(strategy, budget, runs=runs, seed=seed, options=strategy_kwargs, progress=progress).runs
 
 
