@@ -353,7 +353,7 @@ def build_readme(files: Dict[str, bytes], stats: Dict[str, object]) -> str:
         + ", ".join(f"{n:,} in `{c}`" for c, n in stats["missing"].items()) + "): missing, never fast.",
         f"* `params` (CIFAR-10) is NB201's own value; for {stats['params_differ']} cells it differs from the builder's",
         "  count by more than 1e-9 MB (NB201 averages it over seed records of different networks, MANIFEST §1.3; e.g.",
-        "  index {0}: {1!r} vs {2!r} MB built); the other size columns are the builder's counts.".format(
+        "  index {}: {!r} vs {!r} MB built); the other size columns are the builder's counts.".format(
             *stats["params_example"]),
         "* `cifar10/ori-test@200`, `cifar100/x-test@200`, `ImageNet16-120/x-test@200` are NATS-Bench TSS numbers (the",
         "  usual reporting numbers, 3 seeds); the other 200-epoch columns are NAS-Bench-201 v1_1 numbers, whose seed sets",
