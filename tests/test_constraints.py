@@ -177,3 +177,12 @@ def test_cli_constraint(capsys):
         warnings.simplefilter("ignore", MissingMetricWarning)
         assert main(["search", "--strategy", "random", "--budget", "2000", "--quiet", "--csv",
                      "--constraint", "edgetpu_latency<=0.8"]) == 0
+
+
+def test_bench_best_gives_the_true_constrained_optimum(capsys, df):
+    """``nwot bench best --constraint``: the most accurate cell under the bound, checked against the table."""
+    assert main(["bench", "best", "--dataset", "cifar10", "--constraint", "edgegpu_latency<=4", "--json"]) == 0
+    out = capsys.readouterr().out
+    ok = df["cifar10/edgegpu_latency"] <= 4
+    expected = df.loc[ok, "cifar10/ori-test@200"]
+    assert f'"index": {int(expected.idxmax())}' in out and f'"accuracy": {float(expected.max())!r}' in out
