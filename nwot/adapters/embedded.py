@@ -11,6 +11,18 @@ seconds; the official ``simulate_train_eval`` charges ``valid-per-time`` on top 
 three real NATS records), which this source does not store. Every value is a mean over the benchmark's seeds; the
 sources of each column are listed in ``nwot/_data/README.md`` (built by
 ``scripts/build_package_data.py``).
+
+Cost columns, each of one dataset's network (``cifar10-valid`` trains the ``cifar10`` network):
+
+* :data:`SIZE_COLUMNS`: ``flops`` (MFLOPs of the CIFAR-10 network; ``params`` above is its MB) and
+  ``{dataset}/params``, ``{dataset}/flops`` for ``cifar100`` and ``ImageNet16-120``; computed with nwot's
+  builder (:mod:`nwot.spaces.nb201.size`, the NATS-Bench counting convention), checked against the NATS
+  records where they exist;
+* :data:`HW_COLUMNS`: ``{dataset}/{metric}`` for ``dataset`` in ``cifar10``, ``cifar100``,
+  ``ImageNet16-120`` and the ten HW-NAS-Bench metrics of :data:`nwot.adapters.hardware.HW_METRICS`
+  (latency ms, energy mJ, Eyeriss arithmetic intensity op/byte; batch 1). ``{dataset}/edgetpu_latency``
+  is empty (NaN) for the 4,699 cells HW-NAS-Bench did not measure (its -1.0): :data:`NULLABLE_COLUMNS`
+  are the only columns that may be empty.
 """
 from __future__ import annotations
 
@@ -22,6 +34,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 import pandas as pd
 
+from nwot.adapters.hardware import HW_DATASETS, HW_METRICS, MAY_BE_MISSING
 from nwot.errors import BenchmarkFileError, OutOfSpaceError
 from nwot.paths import package_data
 
@@ -49,9 +62,16 @@ METRIC_COLUMNS: Tuple[str, ...] = (
     "ImageNet16-120/x-valid@12",
     "ImageNet16-120/x-test@12",
 )
+#: Model size of each dataset's network, computed by nwot's builder (``params`` of CIFAR-10 is the benchmark's).
+SIZE_COLUMNS: Tuple[str, ...] = ("flops", "cifar100/params", "cifar100/flops", "ImageNet16-120/params",
+                                 "ImageNet16-120/flops")
+#: HW-NAS-Bench metrics of each dataset's network: ``{dataset}/{metric}``.
+HW_COLUMNS: Tuple[str, ...] = tuple(f"{d}/{m}" for d in HW_DATASETS for m in HW_METRICS)
+#: The only columns with empty (not measured) values.
+NULLABLE_COLUMNS: Tuple[str, ...] = tuple(f"{d}/{m}" for d in HW_DATASETS for m in MAY_BE_MISSING)
 #: Index column, then the data columns, as written in the CSV.
 INDEX_COLUMN = "index"
-COLUMNS: Tuple[str, ...] = ("arch", "params") + METRIC_COLUMNS
+COLUMNS: Tuple[str, ...] = ("arch", "params") + METRIC_COLUMNS + SIZE_COLUMNS + HW_COLUMNS
 
 
 def _bad_table(msg: str) -> BenchmarkFileError:
@@ -77,14 +97,25 @@ def load_nb201_table() -> pd.DataFrame:
                          f"{len(header)} fields per row, got {len(rows)} rows")
     columns = list(zip(*rows))
     try:  # Python's float() is correctly rounded, so the repr-written values come back exactly
-        data = {name: np.array([float(v) for v in columns[k + 2]]) for k, name in enumerate(COLUMNS[1:])}
+        data = {name: np.array([_number(v, name in NULLABLE_COLUMNS) for v in columns[k + 2]])
+                for k, name in enumerate(COLUMNS[1:])}
     except ValueError as e:
         raise _bad_table(f"embedded NB201 table {path} has a non-numeric value ({e})") from e
     df = pd.DataFrame({"arch": pd.Series(columns[1], dtype=object), **data},
                       index=pd.RangeIndex(NUM_ROWS, name=INDEX_COLUMN))
-    if df[list(COLUMNS[1:])].isna().any().any():
-        raise _bad_table(f"embedded NB201 table {path} has missing (NaN) values")
+    strict = [c for c in COLUMNS[1:] if c not in NULLABLE_COLUMNS]
+    if df[strict].isna().any().any():
+        bad = [c for c in strict if df[c].isna().any()]
+        raise _bad_table(f"embedded NB201 table {path} has missing (NaN) values in {bad}; only "
+                         f"{list(NULLABLE_COLUMNS)} may be empty")
     return df
+
+
+def _number(text: str, nullable: bool) -> float:
+    """A table field as a float; ``""`` is NaN (not measured) in a nullable column and an error elsewhere."""
+    if text == "" and nullable:
+        return float("nan")
+    return float(text)
 
 
 @functools.lru_cache(maxsize=1)

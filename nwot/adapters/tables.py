@@ -7,7 +7,10 @@ Schema (the embedded table's, :mod:`nwot.adapters.embedded`), one row per arch, 
   network) and per-dataset ``{dataset}/params``, ``{dataset}/flops``;
 * ``{dataset}/{split}@{hp}`` -- final-epoch top-1 accuracy (%), seed mean, official dataset / split names;
 * ``{dataset}/cost@{hp}`` -- simulated seconds of that run, ``train-all-time + valid-per-time``
-  (``simulate_train_eval``'s charge).
+  (``simulate_train_eval``'s charge);
+* ``{dataset}/{metric}`` -- optional HW-NAS-Bench hardware cost of that dataset's network (``metric`` in
+  :data:`nwot.adapters.hardware.HW_METRICS`, units in :data:`~nwot.adapters.hardware.UNITS`; NaN = not measured),
+  returned by :meth:`TableBenchmark.query` as ``QueryResult.hardware`` and by :meth:`TableBenchmark.metric_values`.
 
 The embedded table has the NB201/NATS-TSS columns listed in :data:`nwot.adapters.embedded.COLUMNS`; its only cost
 column is ``cifar10-valid/cost@12`` (what a 12-epoch CIFAR-10 search is charged). Caveat, measured on the
@@ -30,6 +33,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
+from nwot.adapters.hardware import COST_METRICS, HW_METRICS, hardware_costs, hw_dataset
 from nwot.errors import BenchmarkFileError, NwotError, check_choice
 from nwot.adapters.index import ArchIndex, detect_space
 from nwot.adapters.base import (DATASET_SPLITS, NB201_DATASETS, NUM_CLASSES, HpLike, QueryResult, SeedLike, SplitResult,
@@ -152,7 +156,26 @@ class TableBenchmark(Benchmark):
         splits = {s: SplitResult(self._value(f"{dataset}/{s}@{hp}", i)) for s in DATASET_SPLITS[dataset]}
         return QueryResult(index=i, arch=self.arch(i), dataset=dataset, hp=hp, seed=None, seeds=(), splits=splits,
                            cost=self._value(f"{dataset}/cost@{hp}", i), params=self.params(i, dataset),
-                           flops=self.flops(i, dataset))
+                           flops=self.flops(i, dataset), hardware=self.hardware(i, dataset))
+
+    def hardware(self, arch: Any, dataset: str = "cifar10") -> Dict[str, Any]:
+        """``{device: HardwareCost}`` of ``dataset``'s network (``{}`` if the table has no hardware columns;
+        ``cifar10-valid`` reads the ``cifar10`` network's)."""
+        i, ds = self.index_of(arch), hw_dataset(self.check_dataset(dataset))
+        if not any(f"{ds}/{m}" in self._cols for m in HW_METRICS):
+            return {}
+        return hardware_costs({m: self._value(f"{ds}/{m}", i) for m in HW_METRICS})
+
+    def metric_values(self, metric: str, dataset: str = "cifar10") -> Optional[np.ndarray]:
+        """``metric`` (:data:`~nwot.adapters.hardware.COST_METRICS`: params, flops or a hardware metric) of
+        ``dataset``'s network for every index, NaN where unknown; None if the table has no such column."""
+        check_choice("cost metric", metric, COST_METRICS)
+        dataset = self.check_dataset(dataset)
+        if metric == "params":
+            return self._params_array(dataset)
+        if metric == "flops":
+            return self._flops_array(dataset)
+        return self._cols.get(f"{hw_dataset(dataset)}/{metric}")
 
     def cost_columns(self) -> List[str]:
         return [c for c in self._cols if _METRIC_RE.match(c) and _METRIC_RE.match(c)["what"] == "cost"]

@@ -5,6 +5,7 @@ Thin wrappers over :mod:`nwot.adapters` (STYLE.md habit 12)::
     nwot bench query 6111 --dataset cifar10 --hp 200                  # embedded table (offline)
     nwot bench query 11 --dataset cifar100 --hp 12 --benchmark nats-tss --path ~/.torch --seed 111
     nwot bench best --dataset cifar10 --metric valid --hp 200
+    nwot bench best --dataset cifar10 --constraint "edgegpu_latency<=4"   # true constrained optimum
     nwot bench import nb201_full.csv.xz --benchmark nats-tss --path ~/.torch
 """
 from __future__ import annotations
@@ -54,6 +55,23 @@ def format_query(bench, r) -> List[str]:
     lines.append(f"flops      {_fmt(r.flops, '.6f')} M")
     if r.latency is not None:
         lines.append(f"latency    {r.latency * 1000:.3f} ms (batch of 256)")
+    if r.hardware:
+        lines += hardware_lines(r)
+    return lines
+
+
+def hardware_lines(r) -> List[str]:
+    """The HW-NAS-Bench block of :func:`format_query`: one line per device, values with units, ``-`` = not measured."""
+    from nwot.adapters.hardware import DEVICE_KIND, hw_dataset
+
+    lines = [f"hardware   HW-NAS-Bench, batch 1, {hw_dataset(r.dataset)} network",
+             f"{'device':<10} {'latency':>12} {'energy':>12}  {'':<16}"]
+    for device, hc in r.hardware.items():
+        lat = "not measured" if hc.latency_ms is None else f"{hc.latency_ms:.4f} ms"
+        energy = "" if hc.energy_mj is None else f"{hc.energy_mj:.4f} mJ"
+        extra = ("" if hc.arithmetic_intensity is None else
+                 f"  arithmetic intensity {hc.arithmetic_intensity:.4f} op/byte")
+        lines.append(f"{device:<10} {lat:>12} {energy:>12}  {DEVICE_KIND[device]}{extra}")
     return lines
 
 
@@ -89,7 +107,15 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 def cmd_best(args: argparse.Namespace) -> int:
     b = open_benchmark(args)
-    i, acc = b.best(args.dataset, args.metric, args.hp, max_params=args.max_params, max_flops=args.max_flops)
+    indices = None
+    if args.constraint:  # the true constrained optimum: best over the cells that satisfy every constraint
+        from nwot.search.constraints import FeasibleSet
+        from nwot.spaces.base import get_space
+
+        search_ds = "cifar10" if args.dataset == "cifar10-valid" else args.dataset
+        indices = FeasibleSet(b, get_space(b.space), args.constraint, search_ds).mask.nonzero()[0].tolist()
+    i, acc = b.best(args.dataset, args.metric, args.hp, max_params=args.max_params, max_flops=args.max_flops,
+                    indices=indices)
     if args.json:
         print(json.dumps({"index": i, "arch": b.arch(i), "accuracy": acc, "dataset": args.dataset,
                           "metric": args.metric, "hp": args.hp or b.full_hp}, indent=2))
@@ -150,6 +176,9 @@ def register(subparsers) -> None:
     q.add_argument("--hp", default=None, help="training schedule (default: the full one, 200 / 90)")
     q.add_argument("--max-params", type=float, default=None, help="skip archs above this many MB of params")
     q.add_argument("--max-flops", type=float, default=None, help="skip archs above this many MFLOPs")
+    q.add_argument("--constraint", action="append", default=[], metavar="METRIC<=VALUE",
+                   help="a cost bound, repeatable, as for `nwot search --constraint` (e.g. 'edgegpu_latency<=4'): "
+                        "the best cell that satisfies every one (the true constrained optimum)")
     _add_backend_args(q)
     q.set_defaults(func=cmd_best)
 

@@ -4,6 +4,10 @@
 * other strategies: the benchmark's simulated training time (``--budget`` seconds / ``--evaluations``);
 * ``--evaluator train``: real training on an open space (``--evaluations`` trained models per run).
 
+``--constraint "edgegpu_latency<=5"`` (repeatable) bounds a cost of the search dataset's network
+(:mod:`nwot.search.constraints`); ``--pareto METRIC`` prints each run's front of (signal, METRIC)
+(:mod:`nwot.search.pareto`; ``--strategy nsga2`` optimises both).
+
 One line per finished run is printed as it finishes (``--csv``: one CSV row), so an interrupted search
 keeps every finished run; progress goes to stderr (a bar on a terminal, dated lines in a log).
 """
@@ -18,6 +22,7 @@ from typing import Any, Dict, List, Optional
 from nwot.cli.common import add_scoring_args, parse_options
 from nwot.cli.progress import progress
 from nwot.errors import NwotError
+from nwot.search.constraints import parse_constraints
 
 
 def _setup(args: argparse.Namespace, signal: str):
@@ -27,7 +32,10 @@ def _setup(args: argparse.Namespace, signal: str):
 
     space = get_space(args.space, **parse_options(args.space_option, "--space-option"))
     score_config = {"batch_size": args.batch_size, "compat": args.compat, "device": args.device}
+    constraints = parse_constraints(args.constraint)
     if args.evaluator == "train":
+        if constraints or args.pareto:
+            raise NwotError("--constraint / --pareto look costs up in a benchmark table; --evaluator train has none")
         if signal == "score":
             raise NwotError(f"--strategy {args.strategy} searches on a zero-cost score, not on trained accuracy; "
                             f"drop --evaluator train")
@@ -41,14 +49,14 @@ def _setup(args: argparse.Namespace, signal: str):
             raise NwotError(f"--strategy {args.strategy} scores -n N random cells (default 100); --budget / "
                             f"--evaluations set the budget of the strategies on the benchmark's simulated time")
         setup = proxy_setup(space, args.dataset, args.benchmark, scores=args.scores, score_config=score_config,
-                            report_datasets=args.report_datasets, data_dir=args.data_dir)
+                            report_datasets=args.report_datasets, data_dir=args.data_dir, constraints=constraints)
         return setup, Budget(evaluations=args.n), args.n
     if args.budget is None and args.evaluations is None:
         raise NwotError(f"--strategy {args.strategy} needs a budget: --budget SECONDS of simulated training time "
                         f"(NB201 protocol: 12000) or --evaluations N")
     setup = benchmark_setup(space, args.dataset, args.benchmark, signal_seed=args.signal_seed, cost=args.cost,
                             signal_noise=args.signal_noise, report_datasets=args.report_datasets, scores=args.scores,
-                            score_config=score_config, data_dir=args.data_dir)
+                            score_config=score_config, data_dir=args.data_dir, constraints=constraints)
     return setup, Budget(seconds=args.budget, evaluations=args.evaluations), None
 
 
@@ -62,7 +70,9 @@ class RunPrinter:
 
     def __call__(self, res) -> None:
         row = res.row()
-        self.rows.append({**row, "config": res.config} if self.fmt == "json" else row)
+        if res.front:
+            row["front_size"] = len(res.front)
+        self.rows.append({**row, "config": res.config, "front": res.front} if self.fmt == "json" else row)
         if self.fmt == "csv":
             if self._csv is None:
                 self._csv = csv.DictWriter(sys.stdout, fieldnames=list(row), extrasaction="ignore")
@@ -70,7 +80,22 @@ class RunPrinter:
             self._csv.writerow(row)
         elif self.fmt == "text":
             print(self.line(res), flush=True)
+            for line in self.front_lines(res):
+                print(line, flush=True)
         sys.stdout.flush()
+
+    @staticmethod
+    def front_lines(res) -> List[str]:
+        """Pareto mode: one line per front cell, ascending cost."""
+        if not res.front:
+            return []
+        metric, unit = res.config.get("pareto_metric"), res.config.get("pareto_unit", "")
+        out = [f"  front of (signal, {metric}): {len(res.front)} cells"]
+        for f in res.front:
+            acc = f.get("test_accuracy")
+            out.append(f"    {metric} {f[metric]:9.4f} {unit:<6}  signal {f['signal']:10.3f}  test acc "
+                       f"{'-' if acc is None else f'{acc:6.2f}'}  index {f.get('index', '-'):>5}  {f['arch']}")
+        return out
 
     @staticmethod
     def line(res) -> str:
@@ -103,10 +128,11 @@ def cmd_search(args: argparse.Namespace) -> int:
             bar.update(1)
         printer(res)
 
+    pareto = setup.cost_lookup(args.pareto) if args.pareto else None
     try:
         report = setup.run(args.strategy, budget, runs=args.runs, seed=args.seed, options=options,
                            prescreen=args.prescreen, progress=(lambda row: bar.update(1)) if per_run else None,
-                           on_result=on_result)
+                           on_result=on_result, pareto=pareto)
     finally:
         bar.close()
     s = report.summary()
@@ -127,7 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "training (--evaluator train). One line per finished run is printed as it "
                                    "finishes.")
     p.add_argument("--strategy", default="naswot",
-                   help="naswot (default), random, rea, area, reinforce, bo, lse, pnas, blockqnn")
+                   help="naswot (default), random, rea, area, reinforce, bo, lse, pnas, blockqnn, nsga2 (Pareto mode)")
     p.add_argument("--space", default="nb201", help="search space (default: nb201)")
     p.add_argument("-n", "--n", type=int, default=100, help="NASWOT: cells sampled per run (default: 100)")
     p.add_argument("--runs", type=int, default=1, help="independent runs; run r uses seed+r (default: 1)")
@@ -171,6 +197,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="train evaluator: per-candidate checkpoints; finished candidates are not retrained")
     p.add_argument("--prescreen", type=int, default=0,
                    help="NASWOT pre-screening pool factor f: score f x the proposals, evaluate the best (0 = off)")
+    p.add_argument("--constraint", action="append", default=[], metavar="METRIC<=VALUE",
+                   help="a cost bound on the search dataset's network, repeatable, e.g. 'edgegpu_latency<=5' (ms), "
+                        "'params<=1.0' (MB), 'flops<=100' (MFLOPs); metrics: params, flops and the HW-NAS-Bench "
+                        "latencies / energies (nwot.adapters.hardware.COST_METRICS); operators <=, <, >=, >. "
+                        "Infeasible cells are never evaluated, charged or returned; a cell whose metric is not "
+                        "measured is infeasible")
+    p.add_argument("--pareto", default=None, metavar="METRIC",
+                   help="Pareto mode: print each run's non-dominated set of (search signal, METRIC) among the "
+                        "evaluated cells, e.g. --pareto edgegpu_latency (--strategy nsga2 optimises both)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary) at the end")

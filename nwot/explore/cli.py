@@ -15,8 +15,6 @@ def add_args(p: argparse.ArgumentParser) -> None:
                    help="score file (CSV: index, arch, one column per score; repeatable)")
     p.add_argument("--no-stored-scores", action="store_true",
                    help="do not read the repository's stored NASWOT scores (benchmarks/results)")
-    p.add_argument("--hw-dir", default=None, metavar="DIR",
-                   help="HW-NAS-Bench folder with hw_{cifar10,cifar100,ImageNet16-120}.csv.xz (latency / energy)")
     p.add_argument("--nats-dir", default=None, metavar="DIR",
                    help="NATS-tss archive folder (NATS-tss-v1_0-3ffb9-simple): training curves in the inspector")
     p.add_argument("--nds", action="append", default=[], metavar="FILE",
@@ -36,7 +34,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
 def config_of(args):
     from nwot.explore.data import ExploreConfig
 
-    return ExploreConfig(scores=tuple(args.scores), stored_scores=not args.no_stored_scores, hw_dir=args.hw_dir,
+    return ExploreConfig(scores=tuple(args.scores), stored_scores=not args.no_stored_scores,
                          nats_dir=args.nats_dir, nds=tuple(args.nds), nb101_file=args.nb101_file)
 
 

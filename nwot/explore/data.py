@@ -44,8 +44,6 @@ NB201_STORED_SCORES = ("nb201_cifar10_naswot_clean_seed0.csv.xz", "nb201_cifar10
 #: NB101 NASWOT scores of the NASLib 500 cells (``benchmarks/nb101_correlation.py``).
 NB101_STORED_SCORES = ("nb101_correlation.csv",)
 #: HW-NAS-Bench files (shared data MANIFEST §9), one per dataset; ``-1`` marks a missing measurement.
-HW_DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-HW_MISSING = -1.0
 
 _ACCURACY = re.compile(r"^[^/]+/(train|x-valid|x-test|ori-test|valid|test)@[^/]+$|accuracy")
 _COST = re.compile(r"(^|[/_ ])(params|flops|cost|seconds|latency|energy)($|[@_ ])|latency|energy")
@@ -77,7 +75,6 @@ class ExploreConfig:
 
     scores: Tuple[str, ...] = ()  # extra score files (``--scores``): index, arch, one column per score
     stored_scores: bool = True  # also read the repository's stored NASWOT scores (benchmarks/results)
-    hw_dir: Optional[str] = None  # folder with HW-NAS-Bench hw_{dataset}.csv.xz (``--hw-dir``)
     nats_dir: Optional[str] = None  # NATS-tss archive folder, for training curves (``--nats-dir``)
     nds: Tuple[str, ...] = ()  # NDS JSON files (``--nds``), one space each
     nb101_file: Optional[str] = None  # NASLib's 500-cell NB101 file (default: shared data, MANIFEST §3)

@@ -5,7 +5,7 @@ Each loader maps an :class:`~nwot.explore.data.ExploreConfig` to ``{name: SpaceT
 
 * ``nb201``: the embedded NB201 table (``nwot.load_nb201_table``: ``params`` and
   ``{dataset}/{split}@{epochs}``), the stored NASWOT scores of ``benchmarks/results`` and ``--scores``
-  files, the HW-NAS-Bench files of ``--hw-dir`` (Li et al., ICLR 2021; MANIFEST §9);
+  files, and the HW-NAS-Bench latency / energy columns the embedded table carries (Li et al., ICLR 2021);
 * ``nb101``: NASLib's 500 CIFAR-10 cells (``zc_nasbench101.json``: ``val_accuracy`` of one 108-epoch
   repeat, params, FLOPs and 9 zero-cost proxies; MANIFEST §3) and the stored NASWOT scores;
 * ``nds``: the NDS files given (Radosavovic et al., ICCV 2019), via ``nwot.get_benchmark("nds", path=...)``;
@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import functools
 from dataclasses import replace
-from pathlib import Path
 from typing import Dict
 
 import numpy as np
 import pandas as pd
 
-from nwot.errors import BenchmarkFileError, NwotError
-from nwot.explore.data import (ARCH, EDGE_PREFIX, HAS_PATH, HW_DATASETS, HW_MISSING, NB101_STORED_SCORES, NB201_STORED_SCORES,
+from nwot.errors import NwotError
+from nwot.explore.data import (ARCH, EDGE_PREFIX, HAS_PATH, NB101_STORED_SCORES, NB201_STORED_SCORES,
                    RESULTS_DIR, SPACE_TITLES, TABLES, ExploreConfig, Loaded, SpaceTable, Unavailable,
                    add_score_files, finite_or_nan, guess_role, iso_columns, op_count_columns)
 
@@ -84,46 +83,6 @@ def _nb201_arch(s: str) -> str:
     return format_arch(to_arch(s))
 
 
-def read_hw_dir(table: SpaceTable, hw_dir) -> SpaceTable:
-    """HW-NAS-Bench columns ``{dataset}/{metric}`` from ``hw_{dataset}.csv.xz`` (row i = NB201 index i,
-    checked through the NASLib tuple of every row); ``-1`` (not measured) becomes NaN, with a notice."""
-    from nwot.study.reproduction import naslib_tuple_to_arch
-    from nwot.spaces.nb201.codec import format_arch
-
-    root = Path(hw_dir).expanduser()
-    if not root.is_dir():
-        return table.with_notices(errors=[f"--hw-dir {root} is not a folder; no hardware columns"])
-    for ds in HW_DATASETS:
-        p = next((root / f"hw_{ds}{s}" for s in (".csv.xz", ".csv") if (root / f"hw_{ds}{s}").is_file()), None)
-        if p is None:
-            table = table.with_notices(errors=[f"no hw_{ds}.csv.xz in {root}: no {ds} hardware columns"])
-            continue
-        try:
-            df = pd.read_csv(p)
-            if "net" not in df.columns or len(df) != table.size:
-                raise BenchmarkFileError(f"{p}: expected {table.size:,} rows with a 'net' column (HW-NAS-Bench "
-                                         f"export, MANIFEST §9), got {len(df):,} rows, columns {list(df.columns)}")
-            archs = [format_arch(naslib_tuple_to_arch(k)) for k in df["net"]]
-            bad = np.flatnonzero(np.asarray(archs) != table.frame[ARCH].to_numpy())
-            if bad.size:
-                raise BenchmarkFileError(f"{p}: row {bad[0]} is {archs[bad[0]]}, NB201 index {bad[0]} is "
-                                         f"{table.frame[ARCH].iloc[bad[0]]} (rows must be in NB201 index order)")
-        except (OSError, EOFError, ValueError, pd.errors.ParserError) as e:
-            table = table.with_notices(errors=[f"hardware file {p} is unreadable: {e}"])
-            continue
-        extra = pd.DataFrame(index=table.frame.index)
-        notices = []
-        for c in _numeric_columns(df):
-            v = df[c].to_numpy(dtype=float)
-            missing = v == HW_MISSING
-            if missing.any():
-                notices.append(f"{ds}/{c}: {int(missing.sum()):,} cells not measured (-1 in HW-NAS-Bench), no value")
-            v = np.where(missing, np.nan, v)
-            extra[f"{ds}/{c}"] = finite_or_nan(v)
-        table = table.with_columns(extra, {c: guess_role(c) for c in extra.columns}, str(p), notices)
-    return table
-
-
 @TABLES.register("nb201")
 def nb201_table(cfg: ExploreConfig) -> Dict[str, Loaded]:
     table = _nb201_base()
@@ -131,8 +90,6 @@ def nb201_table(cfg: ExploreConfig) -> Dict[str, Loaded]:
         table = add_score_files(table, [RESULTS_DIR / f for f in NB201_STORED_SCORES], arch_of=_nb201_arch,
                                 required=False)
     table = add_score_files(table, cfg.scores, arch_of=_nb201_arch)
-    if cfg.hw_dir is not None:
-        table = read_hw_dir(table, cfg.hw_dir)
     defaults = _defaults(table.roles, x=("naswot_clean_seed0",), y=("cifar10/ori-test@200",), color=("params",),
                          accuracy=("cifar10/ori-test@200",), cost=("params",))
     return {"nb201": replace(table, defaults=defaults)}

@@ -28,6 +28,8 @@ EVAL = "eval"
 #: Inputs a strategy may declare in :attr:`Strategy.needs`, with what they are.
 NEEDS: Dict[str, str] = {
     "scorer": "a training-free evaluator (arch -> Evaluation of a zero-cost score) the strategy calls itself",
+    "cost": "a free lookup arch -> the second objective to minimise (a cost metric such as a latency in ms), "
+            "for multi-objective strategies (run(..., pareto=...))",
 }
 
 
@@ -77,6 +79,7 @@ STRATEGIES: Registry[Type[Strategy]] = Registry("search strategy", builtins=(
     "nwot.search.bo",
     "nwot.search.lse",
     "nwot.search.naswot",
+    "nwot.search.nsga2",
     "nwot.search.pnas",
     "nwot.search.random",
     "nwot.search.rea",

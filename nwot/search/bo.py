@@ -10,7 +10,11 @@ Why TPE and not BOHB (NB201's row): BOHB (Falkner et al., ICML 2018) = Hyperband
 schedule + a TPE-like KDE model. Under one fixed fidelity (the 12-epoch signal every strategy here
 gets) BOHB reduces to that KDE model with a random fraction, i.e. TPE; ``optuna`` has a native
 ask/tell API and a seeded sampler (one seed drawn from ``self.rng``), whereas ``hpbandster`` drives
-its own loop through a Pyro4 name server and worker threads and is unmaintained.
+its own loop through a Pyro4 name server and worker threads and is unmaintained. A failed evaluation
+(``Evaluation.failure``) is told as a failed trial, which TPE leaves out of its densities; a cell refused
+by a cost constraint (``info["infeasible"]``) is told as an infeasible trial with its violation
+(``Trial.set_constraint``, optuna >= 5; constrained TPE, Watanabe & Hutter, IJCAI 2023), which TPE puts in
+its "bad" group, so it learns to avoid the infeasible region.
 """
 from __future__ import annotations
 
@@ -66,9 +70,18 @@ class TPESearch(Strategy):
         return [self.view.from_indices([trial.params[n] for n in self._names])]
 
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
+        import optuna
+
         for _a, ev in zip(archs, evals):
+            trial = self._pending.pop(0)
             with _quiet_optuna():
-                self.study.tell(self._pending.pop(0), float(ev.signal))
+                if ev.ok:
+                    self.study.tell(trial, float(ev.signal))
+                elif ev.info.get("infeasible") and hasattr(trial, "set_constraint"):
+                    trial.set_constraint("nwot_cost_constraints", float(ev.info.get("violation", 1.0)))
+                    self.study.tell(trial, 0.0)  # the value of an infeasible trial is not used by TPE
+                else:
+                    self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
     def config(self) -> Dict[str, Any]:
         return {"model": "tpe", "library": "optuna", "n_startup_trials": self.n_startup_trials,

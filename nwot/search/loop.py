@@ -91,6 +91,9 @@ class SearchResult:
     config: Dict[str, Any] = field(default_factory=dict)
     cost_kind: str = "wall"  # what used_time counts: "simulated" or "wall" seconds
     wall_seconds: float = 0.0  # real time the run took (strategy, evaluations and report)
+    #: Pareto mode (``run(..., pareto=...)``): the non-dominated (signal, cost) cells found, ascending cost,
+    #: each ``{"arch", "signal", <metric>, <report numbers>}`` (:func:`nwot.search.pareto.search_front`).
+    front: List[Dict[str, Any]] = field(default_factory=list)
 
     def to_frame(self):
         """The trace as a pandas DataFrame (one row per charged evaluation)."""

@@ -104,7 +104,8 @@ class Prescreened(Strategy):
     name = "prescreen"
 
     def __init__(self, space: SearchSpace, rng: random.Random, *, inner: str, screen: NaswotScreen, factor: int = 4,
-                 inner_kwargs: Optional[Dict[str, Any]] = None) -> None:
+                 inner_kwargs: Optional[Dict[str, Any]] = None,
+                 wrap: Optional[Callable[[Strategy], Strategy]] = None) -> None:
         super().__init__(space, rng)
         if isinstance(factor, bool) or not isinstance(factor, int) or factor < 1:
             raise NwotError(f"pre-screening factor must be an int >= 1, got {factor!r}")
@@ -116,6 +117,8 @@ class Prescreened(Strategy):
         else:
             self.mode = "pool"
         self.inner = get_strategy(inner, space, rng, **kwargs)
+        if wrap is not None:  # e.g. the cost-constraint guard, so no infeasible proposal is ever scored
+            self.inner = wrap(self.inner)
         self.name = f"{inner}+naswot"
 
     def ask(self) -> List[Arch]:

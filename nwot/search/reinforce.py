@@ -15,7 +15,8 @@ logits initialised ``~ N(0, 1e-3^2)``. Per step, with reward ``R`` = search sign
 
 Pure numpy; actions are drawn with ``self.rng`` (inverse CDF of ``rng.random()``). The reported arch is
 the best by search signal over the trace (NATS-Bench's choice; NB201's first version reported the
-policy's argmax, :meth:`Reinforce.argmax_arch`).
+policy's argmax, :meth:`Reinforce.argmax_arch`). A failed evaluation (``Evaluation.failure``, e.g. a
+cell refused by a cost constraint) gives no policy step: the next draw is from the same policy.
 """
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ class Reinforce(Strategy):
 
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
         for a, ev in zip(archs, evals):
-            self.update(self.view.to_indices(a), float(ev.signal))
+            if ev.ok:
+                self.update(self.view.to_indices(a), float(ev.signal))
 
     def update(self, actions: Sequence[int], reward: float) -> None:
         """One REINFORCE step for the sampled ``actions`` (choice index per position) and ``reward``."""

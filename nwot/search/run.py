@@ -44,7 +44,9 @@ from nwot.evaluators.benchmark import AccuracyReport, BenchmarkEvaluator, TableS
 from nwot.evaluators.proxy import ProxyEvaluator, StoredScoreEvaluator
 from nwot.scores.scorer import ScoreConfig
 from nwot.search.base import get_strategy, strategy_class
+from nwot.search.constraints import FeasibleSet, feasible_set
 from nwot.search.loop import Budget, SearchReport, SearchResult, TraceRow, run_search
+from nwot.search.pareto import CostLookup, search_front
 from nwot.search.prescreen import NaswotScreen, Prescreened
 from nwot.spaces.base import Arch, SearchSpace, get_space
 
@@ -68,7 +70,8 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
         seed: int = 0, report: Optional[Report] = None, scorer: Optional[Evaluator] = None, prescreen: int = 0,
         options: Optional[Mapping[str, Any]] = None, config: Optional[Mapping[str, Any]] = None,
         progress: Optional[Callable[[TraceRow], None]] = None,
-        on_result: Optional[Callable[[SearchResult], None]] = None) -> SearchReport:
+        on_result: Optional[Callable[[SearchResult], None]] = None, feasible: Optional[FeasibleSet] = None,
+        pareto: Optional[CostLookup] = None) -> SearchReport:
     """``runs`` independent searches of ``strategy``; run ``r`` is seeded with ``seed + r`` (module docstring).
 
     * ``evaluator``: the search evaluator; its ``for_run(seed)``, when it has one, gives each run its own.
@@ -78,6 +81,11 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
     * ``options``: the strategy's keyword options (checked against the strategy: unknown ones raise).
     * ``config``: recorded in every result's ``config`` (with the evaluator's, the scorer's and the report's).
     * ``on_result``: called with each finished run (e.g. to stream one line per run).
+    * ``feasible``: cost constraints (:mod:`nwot.search.constraints`): every strategy sees the constrained
+      space and runs behind the guard, so no infeasible cell is evaluated, charged or returned.
+    * ``pareto``: Pareto mode (:mod:`nwot.search.pareto`): each result's ``front`` holds the non-dominated
+      (signal, ``pareto.metric``) cells it evaluated, with the report's numbers; multi-objective strategies
+      (``needs`` "cost", e.g. NSGA-II) get ``pareto`` as their cost lookup.
     """
     check_int("runs", runs, minimum=1)
     sp = get_space(space) if isinstance(space, str) else space
@@ -85,9 +93,12 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
     options = dict(options or {})
     if prescreen and scorer is None:
         raise NwotError("NASWOT pre-screening (prescreen > 0) needs a scorer")
-    if cls.needs and scorer is None:
+    if "scorer" in cls.needs and scorer is None:
         raise NwotError(f"strategy {strategy!r} needs a scorer (a training-free evaluator: live scoring or a "
                         f"stored score file)")
+    if "cost" in cls.needs and pareto is None:
+        raise NwotError(f"strategy {strategy!r} is multi-objective: give it the cost to minimise (pareto=CostLookup"
+                        f"(...); CLI --pareto METRIC)")
     results = []
     for r in range(runs):
         s = seed + r
@@ -97,12 +108,19 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
         kwargs = dict(options)
         if "scorer" in cls.needs:
             kwargs["scorer"] = sc
+        if "cost" in cls.needs:
+            kwargs["cost"] = pareto
+        run_space = sp if feasible is None else feasible.view(sp)
+        guard = None if feasible is None else feasible.guard
         if prescreen:
-            screen = NaswotScreen(sc, sp)
-            strat = Prescreened(sp, rng, inner=strategy, screen=screen, factor=prescreen, inner_kwargs=kwargs)
+            screen = NaswotScreen(sc, run_space)
+            strat = Prescreened(run_space, rng, inner=strategy, screen=screen, factor=prescreen, inner_kwargs=kwargs,
+                                wrap=guard)
             ev = screen.charge(ev)
         else:
-            strat = get_strategy(strategy, sp, rng, **kwargs)
+            strat = get_strategy(strategy, run_space, rng, **kwargs)
+            if guard is not None:
+                strat = guard(strat)
         res = run_search(strat, ev, budget, seed=s, report=report, progress=progress)
         res.config.update({"space": sp.name, "budget_seconds": budget.seconds, "budget_evaluations": budget.evaluations,
                            **dict(config or {}), "search_evaluator": evaluator_config(ev)})
@@ -110,6 +128,11 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
             res.config["scorer"] = evaluator_config(sc)
         if prescreen:
             res.config["prescreen_factor"] = prescreen
+        if feasible is not None:
+            res.config.update({**feasible.config(), **run_space.config()})
+        if pareto is not None:
+            res.front = search_front(res.trace, pareto, sp.decode, report)
+            res.config.update(pareto.config())
         report_cfg = getattr(report, "config", None)
         if callable(report_cfg):
             res.config.update(report_cfg())
@@ -138,11 +161,19 @@ class SearchSetup:
     report: Optional[Report] = None
     scorer: Optional[Evaluator] = None
     config: Dict[str, Any] = field(default_factory=dict)
+    feasible: Optional[FeasibleSet] = None  # cost constraints (None: unconstrained)
+    benchmark: Optional[Benchmark] = None  # the table constraints and Pareto costs are looked up in
 
     def run(self, strategy: str, budget: Budget, **kwargs: Any) -> SearchReport:
-        """:func:`run` with this setup's space, evaluator, report, scorer and config."""
+        """:func:`run` with this setup's space, evaluator, report, scorer, constraints and config."""
         return run(strategy, self.space, self.evaluator, budget, report=self.report, scorer=self.scorer,
-                   config={**self.config, **kwargs.pop("config", {})}, **kwargs)
+                   config={**self.config, **kwargs.pop("config", {})}, feasible=self.feasible, **kwargs)
+
+    def cost_lookup(self, metric: str) -> CostLookup:
+        """Pareto mode's second objective, ``metric`` of the search dataset's network, from this setup's table."""
+        if self.benchmark is None:
+            raise NwotError(f"Pareto mode looks {metric!r} up in a benchmark table; this setup has none")
+        return CostLookup(self.benchmark, self.space, metric, self.config.get("dataset", "cifar10"))
 
 
 def open_benchmark(benchmark: Union[None, str, Benchmark], space: SearchSpace) -> Optional[Benchmark]:
@@ -183,12 +214,14 @@ def _report(bench: Optional[Benchmark], sp: SearchSpace, datasets: Optional[Sequ
 def benchmark_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "cifar10", benchmark=None, *,
                     signal_seed: str = "mean", hp: str = "12", cost: str = "benchmark", signal_noise: float = 0.0,
                     report_datasets: Optional[Sequence[str]] = None, scores=None,
-                    score_config: Optional[Mapping[str, Any]] = None, data_dir=None) -> SearchSetup:
+                    score_config: Optional[Mapping[str, Any]] = None, data_dir=None,
+                    constraints: Sequence[Any] = ()) -> SearchSetup:
     """Search on a benchmark's ``hp``-epoch validation accuracy, charged its simulated seconds
     (:class:`~nwot.evaluators.benchmark.BenchmarkEvaluator`; ``signal_seed``, ``cost``, ``signal_noise``:
     :class:`~nwot.evaluators.benchmark.TableSignalConfig`), reporting the 200-epoch test accuracy on
     ``report_datasets`` (default ``[dataset]``). The scorer (for AREA and pre-screening) is ``scores``:
-    a score file, else live scoring."""
+    a score file, else live scoring. ``constraints`` (``Constraint``s or strings such as ``"edgegpu_latency<=5"``)
+    bound the cost of ``dataset``'s network, looked up in the benchmark (:mod:`nwot.search.constraints`)."""
     sp = get_space(space) if isinstance(space, str) else space
     bench = open_benchmark(benchmark, sp)
     if bench is None:
@@ -197,19 +230,21 @@ def benchmark_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "ci
     cfg = TableSignalConfig(dataset=dataset, signal_seed=signal_seed, hp=hp, cost=cost, signal_noise=signal_noise)
     evaluator = BenchmarkEvaluator(bench, sp, cfg, rng=random.Random(0) if cfg.needs_rng else None)
     scorer = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir)
-    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), scorer, {"dataset": dataset})
+    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), scorer, {"dataset": dataset},
+                       feasible_set(bench, sp, constraints, dataset), bench)
 
 
 def proxy_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "cifar10", benchmark=None, *, scores=None,
                 score_config: Optional[Mapping[str, Any]] = None, report_datasets: Optional[Sequence[str]] = None,
-                data_dir=None) -> SearchSetup:
+                data_dir=None, constraints: Sequence[Any] = ()) -> SearchSetup:
     """Search on a zero-cost score (the NASWOT search): stored (``scores`` = a score file) or live, each
     run drawing its batch and init from its seed (Mellor et al. §4). Reported on the space's benchmark
-    when it has one."""
+    when it has one; ``constraints`` as in :func:`benchmark_setup`."""
     sp = get_space(space) if isinstance(space, str) else space
     bench = open_benchmark(benchmark, sp)
     evaluator = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir)
-    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), None, {"dataset": dataset})
+    return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), None, {"dataset": dataset},
+                       feasible_set(bench, sp, constraints, dataset), bench)
 
 
 class TestReport:
@@ -266,22 +301,24 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
                  evaluations: Optional[int] = None, runs: int = 1, seed: int = 0, benchmark=None, scores=None, *,
                  signal_seed: str = "mean", cost: str = "benchmark", hp: str = "12", signal_noise: float = 0.0,
                  report_datasets: Optional[Sequence[str]] = None, score_config: Optional[Dict[str, Any]] = None,
-                 progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
+                 progress: Optional[Callable[[TraceRow], None]] = None, constraints: Sequence[Any] = (),
+                 **strategy_kwargs: Any) -> List[SearchResult]:
     """``runs`` searches of ``strategy`` on a tabular space: on the zero-cost score when the strategy searches
     on one (``signal == "score"``: the NASWOT search, :func:`proxy_setup`), else on the benchmark's simulated
     time (:func:`benchmark_setup`). Budget: ``budget_seconds`` (e.g. 12,000 s for NB201, :data:`NATS_BUDGETS`)
-    and/or ``evaluations``. ``strategy_kwargs`` are the strategy's options."""
+    and/or ``evaluations``. ``constraints``: cost bounds (``"edgegpu_latency<=5"``, :mod:`nwot.search.constraints`).
+    ``strategy_kwargs`` are the strategy's options."""
     if budget_seconds is None and evaluations is None:
         raise NwotError(f"strategy {strategy!r} needs a budget: budget_seconds (simulated seconds; NB201 12000, "
                         f"NATS {', '.join(f'{d} {int(b)}' for d, b in NATS_BUDGETS.items())}) or evaluations")
     budget = Budget(seconds=budget_seconds, evaluations=evaluations)
     if strategy_class(strategy).signal == "score":
         setup = proxy_setup(space, dataset, benchmark, scores=scores, score_config=score_config,
-                            report_datasets=report_datasets)
+                            report_datasets=report_datasets, constraints=constraints)
     else:
         setup = benchmark_setup(space, dataset, benchmark, signal_seed=signal_seed, hp=hp, cost=cost,
                                 signal_noise=signal_noise, report_datasets=report_datasets, scores=scores,
-                                score_config=score_config)
+                                score_config=score_config, constraints=constraints)
     return setup.run(strategy, budget, runs=runs, seed=seed, options=strategy_kwargs, progress=progress).runs
 
 
