@@ -5,6 +5,7 @@ import json
 import math
 import random
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from nwot.seeding import torch_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "nds"
+sys.path.insert(0, str(ROOT / "benchmarks"))  # as `python benchmarks/x.py` does: finds _common
 spec = importlib.util.spec_from_file_location("nds_study", ROOT / "benchmarks" / "nds_study.py")
 nds_study = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(nds_study)

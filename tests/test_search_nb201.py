@@ -105,6 +105,7 @@ def test_runner_area_and_naswot_with_stored_scores(tmp_path, df):
 def _script(monkeypatch):
     spec = importlib.util.spec_from_file_location("search_nb201_script", REPO / "benchmarks" / "search_nb201.py")
     mod = importlib.util.module_from_spec(spec)
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # as `python benchmarks/x.py` does: finds _common
     monkeypatch.setitem(sys.modules, spec.name, mod)  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod

@@ -60,7 +60,7 @@ def read_scores(path: Union[str, Path]) -> pd.DataFrame:
         raise BenchmarkFileError(f"score file {path}: column 'index' must hold integers")
     if df["index"].duplicated().any():
         dup = df.loc[df["index"].duplicated(), "index"].iloc[0]
-        raise BenchmarkFileError(f"score file {path}: index {dup} appears more than once")
+        raise BenchmarkFileError(f"score file {path}: index {dup} appears more than once (duplicated indices)")
     for c in ("score", "seconds"):
         if not pd.api.types.is_numeric_dtype(df[c]):
             raise BenchmarkFileError(f"score file {path}: column {c!r} must be numeric")
