@@ -58,7 +58,8 @@ def live_timing(n: int, runs: int) -> dict:
     t0 = time.perf_counter()
     df = naswot_search(n=n, runs=runs, seed=0, device="cpu").to_frame()
     wall = time.perf_counter() - t0
-    return {"n": n, "runs": runs, "wall_seconds_per_run": wall / runs, "load_avg_1min": [load_start, os.getloadavg()[0]],
+    return {"n": n, "runs": runs, "wall_seconds_per_run": wall / runs,
+            "load_avg_1min": [load_start, os.getloadavg()[0]],
             "scoring_seconds_per_run": float(df["used_time"].mean()),
             "test_accuracy": [float(x) for x in df["test_accuracy"]]}
 

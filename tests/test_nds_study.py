@@ -14,10 +14,10 @@ from scipy import stats
 
 from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError
-from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
-from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
 from nwot.proxies.naswot import naswot_score
 from nwot.seeding import torch_seed
+from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
+from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "nds"

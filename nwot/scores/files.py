@@ -10,8 +10,8 @@ holding one score configuration (one proxy, mode, dataset, batch and seeds) with
 * ``seconds`` -- measured wall seconds of building + scoring that cell;
 * ``status``  -- optional: ``ok``, or why the score failed (then ``score`` is NaN), e.g. ``nan``, ``error``.
 
-What configuration made the file goes beside it, in ``<file>.json`` (e.g. ``scores.csv.xz.json``) (command, commit, machine, the
-score configuration), written by :func:`write_scores`.
+What configuration made the file goes beside it, in ``<file>.json`` (e.g. ``scores.csv.xz.json``)
+(command, commit, machine, the score configuration), written by :func:`write_scores`.
 """
 from __future__ import annotations
 

@@ -83,7 +83,8 @@ def singular_treatments(score, accuracy, *, draws: int = 20, seed: int = 0) -> D
     fin = np.isfinite(x)
     out: Dict[str, Dict[str, float]] = {}
     c = rank_correlation(x, y)
-    out["last"] = {"n": c.n, "singular": int((~fin).sum()), "kendall_tau": c.kendall_tau, "spearman_rho": c.spearman_rho}
+    out["last"] = {"n": c.n, "singular": int((~fin).sum()), "kendall_tau": c.kendall_tau,
+                   "spearman_rho": c.spearman_rho}
     c = rank_correlation(x[fin], y[fin])
     out["excluded"] = {"n": c.n, "kendall_tau": c.kendall_tau, "spearman_rho": c.spearman_rho}
     rng = np.random.default_rng(seed)

@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 
 from nwot.study.cells import path_mask, random_cells, unique_mask
-from nwot.study.correlation import TOPK_FRACTIONS, mean_pairwise_tau, rank_correlation, singular_treatments, \
-    topk_overlap
+from nwot.study.correlation import (
+    TOPK_FRACTIONS,
+    mean_pairwise_tau,
+    rank_correlation,
+    singular_treatments,
+    topk_overlap,
+)
 from nwot.study.scores import SENS_BATCH_SEEDS, SENS_BATCH_SIZES, SENS_CELLS, SENS_INIT_SEEDS, StoredScores
 
 #: Test accuracy columns of the embedded table per dataset (200 epochs, seed mean). CIFAR-10 has two:

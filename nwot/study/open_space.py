@@ -69,7 +69,10 @@ def strategy_options(name: str, preset: Preset):
 
 
 def build_run(name: str, prescreen: int, preset: Preset, seed: int, spaces, evaluators, images):
-    """(strategy, evaluator) of one run; ``prescreen`` > 0 wraps it in NASWOT pre-screening with that factor."""
+    """(strategy, evaluator) of one run; ``prescreen`` > 0 wraps it in NASWOT pre-screening with that factor,
+    scoring on ``images`` (batch seed 0, init seed 0, the networks built with ``preset.build``)."""
+    from nwot.evaluators.proxy import ProxyEvaluator
+    from nwot.scores.scorer import ScoreConfig
     from nwot.search import get_strategy
     from nwot.search.prescreen import NaswotScreen, Prescreened
 
@@ -78,7 +81,8 @@ def build_run(name: str, prescreen: int, preset: Preset, seed: int, spaces, eval
     inner, kwargs = strategy_options(name, preset)
     if not prescreen:
         return get_strategy(inner, space, rng, **kwargs), evaluate
-    screen = NaswotScreen(space, build_kwargs=preset.build, images=images)
+    scorer = ProxyEvaluator(space, ScoreConfig(batch_size=len(images)), images=images, build_kwargs=preset.build)
+    screen = NaswotScreen(scorer, space)
     st = Prescreened(space, rng, inner=inner, factor=prescreen, screen=screen, inner_kwargs=kwargs)
     return st, screen.charge(evaluate)
 

@@ -111,3 +111,37 @@ def export_sensitivity(scores: StoredScores, path) -> int:
     df = pd.concat(frames, ignore_index=True)
     df.to_csv(path, index=False)
     return len(df)
+
+
+def export_store_key(store, key, path, command: str, threads: int) -> dict:
+    """Export one key of a score store to a score file (:func:`nwot.scores.job.export_key`) with the study's
+    provenance beside it: command, time, git state, machine, threads, devices, singular count and timing
+    (the seconds of building + scoring each cell). Returns the sidecar's content."""
+    import datetime
+
+    import torch
+
+    from nwot.scores.job import export_key
+    from nwot.study.cells import NB201_CELLS
+    from nwot.study.provenance import git_state, machine
+
+    df = store.to_frame(key)
+    sec = df["seconds"]
+    meta = {
+        "command": command,
+        "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "complete": bool(len(df) == NB201_CELLS),
+        "singular": int((df["value"] == float("-inf")).sum()),
+        "git": git_state(), "machine": machine(), "torch": torch.__version__, "torch_threads": threads,
+        "devices": sorted(df["device"].dropna().unique().tolist()),
+        "timing": {"seconds_per_score_mean": float(sec.mean()) if len(sec) else None,
+                   "seconds_per_score_median": float(sec.median()) if len(sec) else None,
+                   "seconds_total": float(sec.sum()),
+                   "wall_span_seconds": float(df["created"].max() - df["created"].min()) if len(df) else None,
+                   "note": "seconds = wall time to build + score one cell (shared 2-core machine, nice 5)"},
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    cells = export_key(store, key, path, meta)
+    from dataclasses import asdict
+
+    return {"key": asdict(key), "cells": cells, **meta}

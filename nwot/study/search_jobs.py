@@ -188,7 +188,7 @@ def plan_jobs(settings: Mapping[str, Setting], strategies: Sequence[str], runs: 
         for s in strategies:
             sd = score_dataset(s, st, available)
             if s in SCORE_STRATEGIES and sd is None:
-                why = "file {} not found".format(scores[st.dataset]) if st.dataset in scores else "--scores not given"
+                why = f"file {scores[st.dataset]} not found" if st.dataset in scores else "--scores not given"
                 skipped.append(f"{LABELS.get(s, 'NASWOT')} on {st.key}: no stored NASWOT scores for {st.dataset} "
                                f"({why})")
                 continue

@@ -52,6 +52,11 @@ def pm(m, s) -> str:
     return "" if m is None or (isinstance(m, float) and math.isnan(m)) else f"{m:.2f} ± {s:.2f}"
 
 
+def _dagger(score_dataset, dataset: str) -> str:
+    """`` †`` when a run searched ``dataset`` with another dataset's stored scores."""
+    return " †" if isinstance(score_dataset, str) and score_dataset != dataset else ""
+
+
 def _pub_label(x) -> str:
     return x if isinstance(x, str) else "-"
 
@@ -137,8 +142,8 @@ def search_markdown(df, meta: Mapping[str, Any], skipped: Sequence[str]) -> str:
         for _, g in na.groupby("strategy", sort=False):
             g = g.set_index("search_dataset")
             cells = [f"{pm(g.loc[d, 'test_mean'], g.loc[d, 'test_std'])} ({int(g.loc[d, 'runs'])})"
-                     f"{' †' if isinstance(g.loc[d, 'score_dataset'], str) and g.loc[d, 'score_dataset'] != d else ''} | "
-                     f"{g.loc[d, 'evals_mean']:.1f}" if d in g.index else " | " for d in searched]
+                     f"{_dagger(g.loc[d, 'score_dataset'], d)} | {g.loc[d, 'evals_mean']:.1f}"
+                     if d in g.index else " | " for d in searched]
             out.append(f"| {g.iloc[0]['label']} | " + " | ".join(cells) + " |")
         out.append("")
     out += ["## Notes", "", *SEARCH_NOTES, ""]
@@ -194,7 +199,8 @@ def signal_noise_markdown(rows: Sequence[Mapping[str, Any]], meta: Mapping[str, 
            "200 epochs, seed mean. `z` = (ours - published) / SE, SE = published std / sqrt(runs).",
            f"sigma estimated from the NATS-TSS records: **{meta['sigma_nats']['sd']:.3f}** "
            f"({meta['sigma_nats']['archs']} archs, {meta['sigma_nats']['results']} seed results).", "",
-           "| sigma | strategy | CIFAR-10 | z | CIFAR-100 | z | ImageNet16-120 | z |", "|---|---|---|---|---|---|---|---|"]
+           "| sigma | strategy | CIFAR-10 | z | CIFAR-100 | z | ImageNet16-120 | z |",
+           "|---|---|---|---|---|---|---|---|"]
     by: Dict[tuple, Dict[str, Mapping[str, Any]]] = {}
     for r in rows:
         by.setdefault((r["sigma"], r["strategy"]), {})[r["report_dataset"]] = r

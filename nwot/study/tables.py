@@ -147,7 +147,7 @@ def pnas_blockqnn_markdown(res: Mapping[str, Any]) -> str:
              "| strategy | CIFAR-10 | CIFAR-100 | ImageNet16-120 | x-valid@12 (signal) | cells evaluated | "
              "wall s / run |", "|---|---|---|---|---|---|---|"]
     for name, s in res["summary"].items():
-        def f(k):
+        def f(k, s=s):
             return f"{s[k]['mean']:.2f} ± {s[k]['std']:.2f}"
         lines.append(f"| {name} | {f('test_accuracy/cifar10')} | {f('test_accuracy/cifar100')} | "
                      f"{f('test_accuracy/ImageNet16-120')} | {f('best_signal')} | {s['n_evals']['mean']:.1f} | "
@@ -173,7 +173,7 @@ def open_space_markdown(res: Mapping[str, Any], preset, cfg) -> str:
              "| strategy | space | val acc (signal) | test acc | trained models | distinct cells | train s | "
              "NASWOT s | wall s |", "|---|---|---|---|---|---|---|---|---|"]
     for name, s in res["summary"].items():
-        def f(k, d=2):
+        def f(k, d=2, s=s):
             return f"{s[k]['mean']:.{d}f} ± {s[k]['std']:.{d}f}"
         lines.append(f"| {name} | {s['space']} | {f('val_acc')} | {f('test_acc')} | {s['n_trained']['mean']:.0f} | "
                      f"{s['distinct_cells']['mean']:.1f} | {s['train_seconds']['mean']:.0f} | "
