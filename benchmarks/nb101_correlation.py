@@ -6,11 +6,11 @@ and the other zero-cost proxies come from NASLib's ``zc_nasbench101.json`` (shar
 ``val_accuracy`` = one randomly drawn 108-epoch repeat, ``params``/``flops`` of the stem-128 network.
 
 For every stem width (``--stems``; the NASWOT paper scored stem 16, the benchmark trained 128) each row
-is scored with ``nwot.proxies.naswot.naswot_score`` on ``nwot.data.datasets.scoring_batch("cifar10", 128, seed=0)``, the
-network built by ``nwot.spaces.nb101.model.build_nb101`` under ``torch_seed(init_seed)``. Rows whose pruned
-spec equals an already scored one reuse that score (same network, same weights, same batch: the
-same number; ``--no-reuse`` recomputes). Each score is appended to the work CSV as soon as it is
-computed; a restart skips everything already there.
+is scored by ``nwot.scores.scorer.Scorer`` on the nb101 space (``scoring_batch("cifar10", 128, seed=0)``,
+init ``torch_seed(init_seed)``). Rows whose pruned spec equals an already scored one reuse that score
+(same network, same weights, same batch: the same number; ``--no-reuse`` recomputes). Each score is
+appended to the work CSV as soon as it is computed; a restart skips everything already there. The study
+is :mod:`nwot.study.nb101`; correlations follow the one rule of :mod:`nwot.study.correlation`.
 
 Outputs (``--out``, default ``benchmarks/results``): ``nb101_correlation_scores.csv`` (the work file,
 long format), ``nb101_correlation.csv`` (one row per cell), ``nb101_correlation.json`` (Spearman /
@@ -23,35 +23,18 @@ Kendall of every proxy vs ``val_accuracy``, command, git commit, machine, timing
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 import numpy as np
-import torch
-from scipy import stats
-from tqdm import tqdm
+from _common import RESULTS
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run from a checkout without installing the package
-    sys.path.insert(0, str(ROOT))
-
-from nwot.study.provenance import git_state  # noqa: E402
-
-from nwot.adapters.nb101.benchmark import ZERO_COST_PROXIES, NASLib500  # noqa: E402
-from nwot.data.datasets import scoring_batch  # noqa: E402
-from nwot.spaces.nb101.model import build_nb101  # noqa: E402
-from nwot.proxies.naswot import naswot_score  # noqa: E402
-from nwot.seeding import torch_seed
-from nwot.spaces.nb101.codec import encode_spec, prune  # noqa: E402
-
-WORK_FIELDS = ("stem", "row", "hash", "pruned_spec", "score", "seconds", "computed")
-OTHER_PROXIES = ZERO_COST_PROXIES + ("params", "flops")
+from nwot.study import nb101
+from nwot.study.plots import score_scatters
+from nwot.study.provenance import command_line, git_state, machine
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -65,131 +48,61 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1: leave cores free)")
     p.add_argument("--no-reuse", action="store_true", help="recompute rows whose pruned spec was already scored")
     p.add_argument("--naslib-file", default=None, help="default: shared data nb101/naslib/...subset500.json.xz")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    p.add_argument("--out", default=str(RESULTS))
     return p.parse_args(argv)
-
-
-def read_work(path: Path) -> Dict[Tuple[int, int], dict]:
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as f:
-        return {(int(r["stem"]), int(r["row"])): r for r in csv.DictReader(f)}
-
-
-def score_rows(bench: NASLib500, rows: List[int], stem: int, args, images: torch.Tensor, work_path: Path,
-               done: Dict[Tuple[int, int], dict]) -> None:
-    """Score ``rows`` at one stem width, appending each result to the work CSV immediately."""
-    by_spec = {r["pruned_spec"]: r for (s, _), r in done.items() if s == stem and r["computed"] == "1"}
-    todo = [i for i in rows if (stem, i) not in done]
-    new_file = not work_path.is_file()
-    with open(work_path, "a", newline="") as f:
-        w = csv.DictWriter(f, WORK_FIELDS)
-        if new_file:
-            w.writeheader()
-        for i in tqdm(todo, desc=f"NASWOT stem {stem}", unit="cell"):
-            pruned = encode_spec(prune(bench.specs[i]))
-            prev = None if args.no_reuse else by_spec.get(pruned)
-            if prev is not None:
-                rec = dict(prev, row=i, hash=bench.hashes[i], seconds=0.0, computed=0)
-            else:
-                t0 = time.perf_counter()
-                with torch_seed(args.init_seed):
-                    model = build_nb101(bench.specs[i], num_classes=1 if args.compat == "reference" else 10,
-                                        stem_channels=stem)
-                score = naswot_score(model, images, compat=args.compat)
-                rec = {"stem": stem, "row": i, "hash": bench.hashes[i], "pruned_spec": pruned, "score": repr(score),
-                       "seconds": round(time.perf_counter() - t0, 4), "computed": 1}
-                by_spec[pruned] = {k: str(v) for k, v in rec.items()}
-            w.writerow(rec)
-            f.flush()
-            done[(stem, i)] = {k: str(v) for k, v in rec.items()}
-
-
-def correlations(x: np.ndarray, y: np.ndarray) -> dict:
-    ok = np.isfinite(x) & np.isfinite(y)
-    rho = stats.spearmanr(x[ok], y[ok]).statistic
-    tau = stats.kendalltau(x[ok], y[ok]).statistic
-    return {"spearman": float(rho), "kendall": float(tau), "n": int(ok.sum())}
-
-
-def plot(path: Path, acc: np.ndarray, scores: Dict[int, np.ndarray], corr: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(scores), figsize=(5 * len(scores), 4), squeeze=False)
-    for ax, (stem, s) in zip(axes[0], scores.items()):
-        ok = np.isfinite(s)
-        ax.scatter(s[ok], acc[ok], s=8, alpha=0.6)
-        c = corr[f"naswot_stem{stem}"]
-        ax.set_title(f"NB101 (NASLib 500), stem {stem}: Spearman {c['spearman']:.3f}, Kendall {c['kendall']:.3f}",
-                     fontsize=9)
-        ax.set_xlabel("NASWOT score log|K_H|")
-        ax.set_ylabel("validation accuracy (%), 108 epochs")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    import torch
+
+    from nwot.adapters.nb101.benchmark import ZERO_COST_PROXIES, NASLib500
+    from nwot.scores.scorer import ScoreConfig, Scorer
+    from nwot.spaces.base import get_space
+
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     work_path = out / "nb101_correlation_scores.csv"
     bench = NASLib500(args.naslib_file)
-    rows = list(range(len(bench) if args.limit is None else min(args.limit, len(bench))))
-    images = scoring_batch("cifar10", args.batch_size, args.batch_seed)
-    done = read_work(work_path)
+    rows = nb101.list_rows(len(bench), args.limit)
+    cfg = ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed, init_seed=args.init_seed,
+                      compat=args.compat, device="cpu")
+    done = nb101.read_work(work_path)
     start = time.time()
+    scorer = None
     for stem in args.stems:
-        score_rows(bench, rows, stem, args, images, work_path, done)
+        scorer = Scorer(get_space("nb101"), cfg, images=None if scorer is None else scorer.images,
+                        build_kwargs={"stem_channels": stem})
+        nb101.score_rows(bench, rows, stem, scorer, work_path, done, reuse=not args.no_reuse)
     wall = time.time() - start
 
     acc = np.array([bench.records[i]["val_accuracy"] for i in rows])
-    table = {f"naswot_stem{stem}": np.array([float(done[(stem, i)]["score"]) for i in rows]) for stem in args.stems}
-    table.update({k: np.array([bench.records[i][k] for i in rows], dtype=float) for k in OTHER_PROXIES})
-    corr = {name: correlations(v, acc) for name, v in table.items()}
-    # unique cells: one row per graph hash, accuracy and scores averaged over its rows
-    hashes = sorted({bench.hashes[i] for i in rows})
-    members = {h: [k for k, i in enumerate(rows) if bench.hashes[i] == h] for h in hashes}
-    acc_u = np.array([acc[members[h]].mean() for h in hashes])
-    corr_unique = {name: correlations(np.array([v[members[h]].mean() for h in hashes]), acc_u)
-                   for name, v in table.items()}
-
-    timing = {}
-    for stem in args.stems:
-        secs = [float(done[(stem, i)]["seconds"]) for i in rows if done[(stem, i)]["computed"] == "1"]
-        timing[f"stem{stem}"] = {"computed": len(secs), "reused": len(rows) - len(secs),
-                                 "seconds_per_score_mean": float(np.mean(secs)) if secs else None,
-                                 "seconds_per_score_median": float(np.median(secs)) if secs else None,
-                                 "seconds_total": float(np.sum(secs))}
-    with open(out / "nb101_correlation.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["row", "spec", "hash", "val_accuracy"] + list(table))
-        for k, i in enumerate(rows):
-            w.writerow([i, bench.arch(i), bench.hashes[i], acc[k]] + [repr(float(v[k])) for v in table.values()])
+    table = nb101.score_columns(bench, rows, args.stems, done, ZERO_COST_PROXIES + ("params", "flops"))
+    corr, corr_unique, n_unique = nb101.correlation_tables(table, acc, [bench.hashes[i] for i in rows])
+    nb101.write_table(out / "nb101_correlation.csv", bench, rows, acc, table)
     summary = {
-        "what": "NASWOT (nwot.proxies.naswot.naswot_score) and NASLib's zero-cost proxies vs NAS-Bench-101 val_accuracy "
-                "(108 epochs, one repeat) on NASLib's 500 CIFAR-10 cells",
-        "data": str(bench.path), "rows": len(rows), "unique_cells": len(hashes),
+        "what": "NASWOT (nwot.proxies.naswot.naswot_score) and NASLib's zero-cost proxies vs NAS-Bench-101 "
+                "val_accuracy (108 epochs, one repeat) on NASLib's 500 CIFAR-10 cells",
+        "data": str(bench.path), "rows": len(rows), "unique_cells": n_unique,
         "score_config": {"stems": args.stems, "batch_size": args.batch_size, "batch_seed": args.batch_seed,
                          "init_seed": args.init_seed, "init": "naswot", "compat": args.compat,
                          "images": "nwot.data.datasets.scoring_batch('cifar10') (embedded CIFAR-10 sample unless "
                                    "$NWOT_DATA_DIR is set)", "reuse_identical_pruned_specs": not args.no_reuse},
         "correlation_vs_val_accuracy": corr,
         "correlation_unique_cells": corr_unique,
-        "timing": timing, "wall_seconds_this_run": wall,
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "timing": nb101.timing(done, args.stems, rows), "wall_seconds_this_run": wall,
+        "command": command_line(__file__, argv),
         "git_commit": git_state()["commit"] or "unknown",
-        "machine": {"platform": platform.platform(), "processor": platform.processor(), "cpu_count": os.cpu_count(),
-                    "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                    "data_dir": os.environ.get("NWOT_DATA_DIR")},
+        "machine": {**machine("cpu", args.threads), "data_dir": os.environ.get("NWOT_DATA_DIR")},
     }
     with open(out / "nb101_correlation.json", "w") as f:
         json.dump(summary, f, indent=2)
-    plot(out / "nb101_correlation.png", acc, {s: table[f"naswot_stem{s}"] for s in args.stems}, corr)
+    score_scatters(out / "nb101_correlation.png", acc,
+                   [(f"NB101 (NASLib 500), stem {s}: Spearman {corr[f'naswot_stem{s}']['spearman']:.3f}, "
+                     f"Kendall {corr[f'naswot_stem{s}']['kendall']:.3f}", table[f"naswot_stem{s}"])
+                    for s in args.stems],
+                   xlabel="NASWOT score log|K_H|", ylabel="validation accuracy (%), 108 epochs")
     for name, c in corr.items():
         print(f"{name:>16s}  spearman {c['spearman']:+.3f}  kendall {c['kendall']:+.3f}  (n={c['n']})")
     return 0

@@ -15,59 +15,24 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, STORE
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import nwot.study.plots as plots
+from nwot.study.correlation import rank_correlation
+from nwot.study.kernels import compute_kernels
+from nwot.study.scores import export_path, load_scores, load_store_scores
 
-import nwot.study.reproduction as study  # noqa: E402
-
-RESULTS = REPO / "benchmarks" / "results"
 ACCURACY = "cifar10/ori-test@200"
 KERNELS = "nb201_kernels_seed0.npz"
-
-
-def kernel_cells(table) -> dict:
-    """The two cells of the heat maps: best accuracy, and worst accuracy among cells with a path."""
-    acc = table[ACCURACY]
-    paths = study.path_mask(table["arch"].tolist())
-    return {"high": int(acc.idxmax()), "low": int(acc[paths].idxmin())}
-
-
-def compute_kernels(table, path: Path) -> None:
-    import torch
-
-    from nwot.data.datasets import scoring_batch
-    from nwot.spaces.nb201.model import build_nb201
-    from nwot.proxies.naswot import logdet_score, naswot_kernel
-    from nwot.seeding import torch_seed
-    from nwot.spaces.nb201.codec import parse_arch
-
-    images = scoring_batch("cifar10", batch_size=128, seed=0)
-    out = {}
-    for name, idx in kernel_cells(table).items():
-        with torch_seed(0):
-            model = build_nb201(parse_arch(table["arch"].iat[idx]), num_classes=10)
-        K = naswot_kernel(model, images, compat="clean", device="cpu").numpy()
-        assert np.array_equal(K, np.round(K)), "clean-mode kernels have integer entries"
-        out[f"{name}_K"] = K.astype(np.int64)
-        out[f"{name}_index"] = idx
-        out[f"{name}_score"] = logdet_score(torch.from_numpy(K))
-    np.savez_compressed(path, **out)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--source", default="exports", choices=("store", "exports"), help="exports (default) or store")
-    p.add_argument("--store", default=str(RESULTS / "work" / "nb201_scores.sqlite"))
+    p.add_argument("--store", default=str(STORE))
     p.add_argument("--recompute-kernels", action="store_true")
     p.add_argument("--out", default=str(RESULTS))
     args = p.parse_args(argv)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    import nwot.study.plots as plots
     from nwot.adapters.embedded import load_nb201_table
 
     table = load_nb201_table()
@@ -75,25 +40,24 @@ def main(argv=None) -> int:
     panels = []
     for compat in ("clean", "reference"):
         if args.source == "store":
-            s = study.load_store_scores(args.store, compat=compat)["score"]
+            s = load_store_scores(args.store, compat=compat)["score"]
         else:
-            f = RESULTS / f"nb201_cifar10_naswot_{compat}_seed0.csv.xz"
-            s = study.load_scores(f)["score"] if f.is_file() else None
+            f = export_path(RESULTS, "cifar10", compat)
+            s = load_scores(f)["score"] if f.is_file() else None
         if s is not None and len(s) > 1:
             panels.append((compat, s))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False,
-                             layout="constrained")
+    fig, axes = plots.figure(1, len(panels), figsize=(4.5 * len(panels), 3.6), squeeze=False, layout="constrained")
     for ax, (compat, s) in zip(axes[0], panels):
         a = table[ACCURACY].loc[s.index]
-        tau = study.rank_correlation(s.to_numpy(), a.to_numpy()).kendall_tau
+        tau = rank_correlation(s.to_numpy(), a.to_numpy()).kendall_tau
         plots.score_vs_accuracy(ax, s, a, accuracy_label=f"{ACCURACY} (%)", tau=tau, title=f"{compat} mode")
     plots.save(fig, out / "nb201_score_vs_accuracy.png")
 
     kpath = out / KERNELS
     if args.recompute_kernels or not kpath.is_file():
-        compute_kernels(table, kpath)
+        compute_kernels(table, kpath, ACCURACY)
     k = np.load(kpath)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4), layout="constrained")
+    fig, axes = plots.figure(1, 2, figsize=(9, 4), layout="constrained")
     for ax, name in zip(axes, ("high", "low")):
         idx = int(k[f"{name}_index"])
         im = plots.kernel_heatmap(ax, k[f"{name}_K"], title=f"index {idx}: {table[ACCURACY].iat[idx]:.2f}% test, "

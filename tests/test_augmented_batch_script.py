@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 def _script(monkeypatch):
     spec = importlib.util.spec_from_file_location("aug_script", REPO / "benchmarks" / "nb201_augmented_batch.py")
     mod = importlib.util.module_from_spec(spec)
+    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))  # as `python benchmarks/x.py` does: finds _common
     monkeypatch.setitem(sys.modules, spec.name, mod)
     spec.loader.exec_module(mod)
     return mod

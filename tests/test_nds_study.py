@@ -5,6 +5,7 @@ import json
 import math
 import random
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,14 @@ from scipy import stats
 
 from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError
-from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
-from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
 from nwot.proxies.naswot import naswot_score
 from nwot.seeding import torch_seed
+from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
+from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data" / "nds"
+sys.path.insert(0, str(ROOT / "benchmarks"))  # as `python benchmarks/x.py` does: finds _common
 spec = importlib.util.spec_from_file_location("nds_study", ROOT / "benchmarks" / "nds_study.py")
 nds_study = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(nds_study)

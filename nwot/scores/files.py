@@ -10,8 +10,8 @@ holding one score configuration (one proxy, mode, dataset, batch and seeds) with
 * ``seconds`` -- measured wall seconds of building + scoring that cell;
 * ``status``  -- optional: ``ok``, or why the score failed (then ``score`` is NaN), e.g. ``nan``, ``error``.
 
-What configuration made the file goes beside it, in ``<file>.json`` (e.g. ``scores.csv.xz.json``) (command, commit, machine, the
-score configuration), written by :func:`write_scores`.
+What configuration made the file goes beside it, in ``<file>.json`` (e.g. ``scores.csv.xz.json``)
+(command, commit, machine, the score configuration), written by :func:`write_scores`.
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def read_scores(path: Union[str, Path]) -> pd.DataFrame:
         raise BenchmarkFileError(f"score file {path}: column 'index' must hold integers")
     if df["index"].duplicated().any():
         dup = df.loc[df["index"].duplicated(), "index"].iloc[0]
-        raise BenchmarkFileError(f"score file {path}: index {dup} appears more than once")
+        raise BenchmarkFileError(f"score file {path}: index {dup} appears more than once (duplicated indices)")
     for c in ("score", "seconds"):
         if not pd.api.types.is_numeric_dtype(df[c]):
             raise BenchmarkFileError(f"score file {path}: column {c!r} must be numeric")

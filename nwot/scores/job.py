@@ -6,7 +6,8 @@ finished: on Ctrl-C (``KeyboardInterrupt``) the cells already scored in the chun
 committed before the interrupt propagates (:class:`ScoringInterrupted` says how many are stored and how to
 resume); a ``kill -9`` loses at most the chunk in flight. The Ray backend (:mod:`nwot.scores.ray_job`)
 runs chunks as tasks and stores them as they arrive. :func:`export_scores` writes one key of a store
-in the score-file format (:mod:`nwot.scores.files`) that ``nwot search --scores`` reads.
+in the score-file format (:mod:`nwot.scores.files`) that ``nwot search --scores`` reads;
+:func:`import_scores` puts such a file back into a store.
 """
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from pathlib import Path
 from typing import Any, List, Mapping, Optional, Sequence, Union
 
 from nwot.errors import NwotError, check_choice
-from nwot.scores.files import write_scores
+from nwot.scores.files import read_provenance, read_scores, write_scores
 from nwot.scores.scorer import ScoreConfig, Scorer, index_lookup, store_key
-from nwot.scores.store import ScoreRow, ScoreStore, store_scores
+from nwot.scores.store import ScoreRow, ScoreStore, StoreKey, store_scores
 from nwot.spaces.base import get_space
 
 BACKENDS = ("serial", "ray")
@@ -84,12 +85,31 @@ def export_scores(store: ScoreStore, space: str, cfg: ScoreConfig, path: Union[s
 
     The sidecar ``<path>.json`` records the store key and ``provenance`` (e.g. the command and machine).
     """
-    key = store_key(space, cfg)
+    return export_key(store, store_key(space, cfg), path, provenance)
+
+
+def export_key(store: ScoreStore, key: StoreKey, path: Union[str, Path],
+               provenance: Optional[Mapping[str, Any]] = None) -> int:
+    """:func:`export_scores` of one store key: the score file, and ``{"key", "cells", **provenance}`` beside it."""
     df = store_scores(store, key)
     if df.empty:
         raise NwotError(f"the store {store.path} holds no scores of {key}; nothing to export")
     if df["index"].isna().any():
-        raise NwotError(f"space {space!r} has no benchmark index, so its scores cannot go to a score file")
+        raise NwotError(f"space {key.space!r} has no benchmark index, so its scores cannot go to a score file")
     df["index"] = df["index"].astype(int)
     write_scores(df, path, {"key": asdict(key), "cells": len(df), **dict(provenance or {})})
     return len(df)
+
+
+def import_scores(store: ScoreStore, key: StoreKey, path: Union[str, Path]) -> int:
+    """Put the rows of a score file back into ``store`` under ``key`` (e.g. a committed export into a fresh
+    store, so a scoring job resumes instead of starting over). Only a file whose sidecar records exactly
+    ``key`` is used (else 0 rows); rows already stored are kept. Returns the rows added."""
+    prov = read_provenance(path) if Path(path).is_file() else None
+    if prov is None or prov.get("key") != asdict(key):
+        return 0
+    df = read_scores(path)
+    device = (prov.get("devices") or [None])[0]
+    rows = [ScoreRow(a, float(v), float(t), int(i), device)
+            for i, a, v, t in zip(df.index, df["arch"], df["score"], df["seconds"])]
+    return store.put(key, rows)

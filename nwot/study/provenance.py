@@ -5,6 +5,7 @@ exact command and machine"), so that a figure can be traced back to the commit a
 """
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import shlex
@@ -13,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-#: The repository root (this file is ``<repo>/nwot/provenance.py``).
-REPO = Path(__file__).resolve().parent.parent
+#: The repository root (this file is ``<repo>/nwot/study/provenance.py``).
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cpu_model() -> str:
@@ -73,3 +74,21 @@ def git_label(repo: Optional[os.PathLike] = None) -> str:
     """``<sha>`` or ``<sha>+dirty`` (``unknown`` outside a git checkout), for one-line provenance."""
     st = git_state(repo)
     return "unknown" if st["commit"] is None else st["commit"] + ("+dirty" if st["dirty"] else "")
+
+
+def utc_date() -> str:
+    """The current UTC time as ``YYYY-MM-DD HH:MM UTC`` (the date line of a report)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def versions(*modules: str) -> Dict[str, str]:
+    """``{name: __version__}`` of the importable ones among ``modules`` (default: numpy, pandas, optuna)."""
+    import importlib
+
+    out = {}
+    for name in modules or ("numpy", "pandas", "optuna"):
+        try:
+            out[name] = importlib.import_module(name).__version__
+        except ModuleNotFoundError:
+            continue
+    return out
