@@ -18,7 +18,7 @@ from nwot import __version__
 from nwot.errors import NwotError
 
 #: Modules that add their own subcommands through ``register(subparsers)``.
-SUBCOMMAND_MODULES = ("bench", "score_space")
+SUBCOMMAND_MODULES = ("bench", "score_space", "info")
 
 
 def _add_scoring_args(p: argparse.ArgumentParser) -> None:
@@ -87,7 +87,7 @@ def cmd_search(args) -> int:
                    file=sys.stderr)
         report = naswot_search(space=args.space, dataset=args.dataset, n=args.n, runs=args.runs, seed=args.seed,
                         batch_size=args.batch_size, compat=args.compat, device=args.device, data_dir=args.data_dir,
-                        progress=lambda row: bar.update(1))
+                        progress=lambda row: bar.update(1), threads=args.threads, workers=args.workers)
         bar.close()
     df = report.to_frame()
     if args.json:
@@ -180,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train evaluator: per-candidate checkpoints; finished candidates are not retrained")
     p.add_argument("--prescreen", type=int, default=0,
                    help="train evaluator: NASWOT pre-screening pool factor (0 = off)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="NASWOT: torch intra-op threads (default: every core as threads or worker processes, "
+                        "whichever measured faster; see `nwot info`)")
+    p.add_argument("--workers", type=int, default=None, help="NASWOT: scoring processes, one thread each")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary)")

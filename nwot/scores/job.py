@@ -63,8 +63,14 @@ def _index_lookup(space: str) -> Callable[[str], Optional[int]]:
 
 
 def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: ScoreStore, *, chunk_size: int = 16,
-                data_dir=None, progress: bool = True, backend: str = "serial", **backend_kwargs) -> ScoreJobResult:
-    """Score every arch of ``archs`` not yet in ``store`` under ``cfg`` (see module docstring)."""
+                data_dir=None, progress: bool = True, backend: str = "serial", threads: Optional[int] = None,
+                workers: Optional[int] = None, **backend_kwargs) -> ScoreJobResult:
+    """Score every arch of ``archs`` not yet in ``store`` under ``cfg`` (see module docstring).
+
+    The serial backend uses the whole machine: ``threads`` intra-op threads or ``workers`` processes
+    (None: the faster, measured by :func:`nwot.machine.calibration.parallel_plan`); scores do not
+    depend on it. The Ray backend runs one thread per task (its ``num_workers`` tasks in flight).
+    """
     from nwot.errors import check_choice
 
     check_choice("backend", backend, ("serial", "ray"))
@@ -80,14 +86,19 @@ def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: Score
     from tqdm import tqdm
 
     sp = get_space(space)
-    ev = ScoreEvaluator(sp, cfg, data_dir=data_dir)
+    ev = ScoreEvaluator(sp, cfg, data_dir=data_dir, threads=threads, workers=workers)
     index_of = _index_lookup(space)
     bar = tqdm(total=len(todo), desc=f"scoring {space}", unit="cell", disable=not progress)
-    try:
-        for start in range(0, len(todo), chunk_size):
-            rows = _score_rows(sp, ev, index_of, todo[start:start + chunk_size])
+    rows: List[ScoreRow] = []
+    try:  # every core (ev.map: threads or worker processes); one transaction per chunk of results
+        for a, e in zip(todo, ev.map([sp.decode(a) for a in todo])):
+            rows.append(ScoreRow(a, e.signal, e.cost, index_of(a), str(ev.device)))
+            bar.update(1)
+            if len(rows) == chunk_size:
+                store.put(key, rows)
+                rows = []
+        if rows:
             store.put(key, rows)
-            bar.update(len(rows))
     finally:
         bar.close()
     return ScoreJobResult(len(archs), skipped, len(todo))

@@ -188,6 +188,20 @@ def list_strategies() -> List[str]:
     return STRATEGIES.names()
 
 
+def _evaluations(evaluate: Evaluator, archs: Sequence[Arch], budget: Budget, n_evals: int):
+    """Evaluations of ``archs`` in order, lazily. An evaluator with a ``map(archs)`` method (live NASWOT
+    scoring: threads or worker processes) gets every arch the budget can take at once when several are
+    asked; a budget in seconds is checked per evaluation, so it keeps the one-by-one path."""
+    archs = list(archs)
+    batch = getattr(evaluate, "map", None)
+    if batch is not None and len(archs) > 1 and budget.seconds is None:
+        take = len(archs) if budget.evaluations is None else max(0, min(len(archs), budget.evaluations - n_evals))
+        yield from batch(archs[:take])
+        return
+    for a in archs:
+        yield evaluate(a)
+
+
 def run_search(strategy: Strategy, evaluate: Evaluator, budget: Budget, *, seed: int = 0,
                report: Optional[Callable[[Arch], Dict[str, Any]]] = None,
                progress: Optional[Callable[[TraceRow], None]] = None) -> SearchResult:
@@ -223,21 +237,25 @@ def run_search(strategy: Strategy, evaluate: Evaluator, budget: Budget, *, seed:
             break
         evals: List[Evaluation] = []
         told: List[Arch] = []
-        for a in archs:
-            if not budget.left(used, n_evals):
-                stop = True
-                break
-            ev = evaluate(a)
-            if not budget.fits(used, ev.cost):
-                stop = True
-                break
-            used += ev.cost
-            n_evals += 1
-            if ev.signal > best_signal or best_arch is None:
-                best_arch, best_signal = a, ev.signal
-            record(a, ev, EVAL)
-            evals.append(ev)
-            told.append(a)
+        results = _evaluations(evaluate, archs, budget, n_evals)
+        try:
+            for a in archs:
+                if not budget.left(used, n_evals):
+                    stop = True
+                    break
+                ev = next(results)
+                if not budget.fits(used, ev.cost):
+                    stop = True
+                    break
+                used += ev.cost
+                n_evals += 1
+                if ev.signal > best_signal or best_arch is None:
+                    best_arch, best_signal = a, ev.signal
+                record(a, ev, EVAL)
+                evals.append(ev)
+                told.append(a)
+        finally:
+            results.close()  # stops an evaluator's workers when the budget ends the batch early
         if told:
             strategy.tell(told, evals)
         if stop:

@@ -160,7 +160,8 @@ class Pooling(nn.Module):
 
     Parameter-free when ``C_in == C_out``; otherwise a ``ReLUConvBN`` 1x1 first adapts the width. At
     stride 1 on the CPU with autograd off (scoring), the bit-identical :func:`avg_pool_3x3` replaces
-    ATen's scalar kernel; training and other devices use ``nn.AvgPool2d``.
+    ATen's kernel where it measured faster (``nwot.machine.calibration.pool_choice``; force with
+    ``NWOT_POOL_METHOD``); training and other devices use ``nn.AvgPool2d``.
     """
 
     def __init__(self, C_in: int, C_out: int, stride: int) -> None:
@@ -172,9 +173,15 @@ class Pooling(nn.Module):
         if self.preprocess is not None:
             x = self.preprocess(x)
         if (self.op.stride == 1 and x.dim() == 4 and x.device.type == "cpu" and x.dtype == torch.float32
-                and not (torch.is_grad_enabled() and x.requires_grad)):
+                and not (torch.is_grad_enabled() and x.requires_grad) and _shift_add_is_faster()):
             return avg_pool_3x3(x)
         return self.op(x)
+
+
+def _shift_add_is_faster() -> bool:
+    from nwot.machine.calibration import pool_method  # measured once per process
+
+    return pool_method() == "shift_add"
 
 
 def _skip(C_in: int, C_out: int, stride: int) -> nn.Module:
@@ -207,9 +214,23 @@ class InferCell(nn.Module):
         self.in_dim, self.out_dim = C_in, C_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Node sums skip ``none`` edges (``Zero``) when another edge enters the node: adding ``x * 0``
+        changes at most the sign of a zero, which no later op turns into a different non-zero value and
+        no ReLU code distinguishes, so every ``nn.ReLU`` sees the same codes (the tests compare the logits
+        bit for bit). The one difference: an inf or NaN entering only through a ``none`` edge no longer
+        turns the node into NaN. A node fed by ``none`` edges only is the zero tensor, as before."""
         nodes: List[torch.Tensor] = [x]
         for i in range(1, NUM_NODES):
-            terms = [layer(nodes[j]) for layer, (j, t) in zip(self.layers, EDGES) if t == i]
+            terms, zero = [], None
+            for layer, (j, t) in zip(self.layers, EDGES):
+                if t != i:
+                    continue
+                if isinstance(layer, Zero):
+                    zero = (layer, nodes[j])
+                    continue
+                terms.append(layer(nodes[j]))
+            if not terms:
+                terms = [zero[0](zero[1])]
             nodes.append(sum(terms[1:], terms[0]))
         return nodes[-1]
 

@@ -1,0 +1,460 @@
+"""Machine-dependent choices, each made by timing the candidates once per process (STYLE.md habit 13).
+
+nwot's speed depends on the CPU: ``torch._int_mm`` is ~5x faster than float32 on a CPU with AVX-512
+VNNI and ~20x slower without it (torch then runs a scalar loop), glibc's allocator can page-fault
+every activation in again, and whether threads or processes use the cores better depends on the
+load. So no choice is made from flags or device type: each is timed on a small representative
+workload the first time it is needed, the fastest *exact* candidate is kept for the process, and the
+timings are kept for ``nwot info``. Every candidate gives the same numbers (the Gram methods the same
+integers, the two poolings the same bits), so a choice changes speed only.
+
+=============  ==============================================  ==========================  =======================
+choice         candidates                                      timed on                    force with
+=============  ==============================================  ==========================  =======================
+gram method    ``int8``, ``float32``, ``float32_syrk``,        codes + ``c cᵀ`` of a       ``NWOT_GRAM_METHOD``
+               ``float64`` (:mod:`nwot.proxies.gram`)          128 x 16,384 ReLU output
+pool           ``shift_add`` (nwot), ``aten``                  3x3 average pool of          ``NWOT_POOL_METHOD``
+               (``F.avg_pool2d``): bit-identical               (32, 16, 32, 32)
+allocator      ``keep_freed_memory`` (glibc mallopt),          a forward-like sequence of   ``NWOT_KEEP_FREED_MEMORY``
+               ``glibc_default``                               0.5-8 MB activations         (1 / 0)
+parallel       serial, intra-op threads, worker processes      conv + BN + ReLU + Gram     ``NWOT_THREADS``,
+                                                               at batch 128                ``NWOT_WORKERS``
+=============  ==============================================  ==========================  =======================
+
+The OpenMP wait policy is read by OpenMP when torch is imported, so it cannot be switched (or timed)
+inside a process: ``nwot`` sets ``OMP_WAIT_POLICY=PASSIVE`` before importing torch unless the user set
+it, and the parallel choice is timed under whatever policy is in force (spinning threads on a busy
+machine then lose to workers, which run one thread each and never wait at an OpenMP barrier).
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Tuple
+
+import torch
+
+from nwot.errors import NwotError
+
+ENV_GRAM = "NWOT_GRAM_METHOD"
+ENV_POOL = "NWOT_POOL_METHOD"
+ENV_ALLOCATOR = "NWOT_KEEP_FREED_MEMORY"
+ENV_THREADS = "NWOT_THREADS"
+ENV_WORKERS = "NWOT_WORKERS"
+POOL_METHODS: Tuple[str, ...] = ("shift_add", "aten")
+ALLOCATOR_SETTINGS: Tuple[str, ...] = ("keep_freed_memory", "glibc_default")
+#: Representative block of the Gram timing: a stage-1 NB201 ReLU output (16 x 32 x 32 units, batch 128).
+GRAM_BLOCK = (128, 16384)
+#: Columns of the screening block: every method is timed on it (best of 3; once if already 9x slower than
+#: the fastest so far); those within :data:`SCREEN_FACTOR` of the fastest are timed again on the full
+#: block (so a very slow method costs little).
+SCREEN_COLUMNS = 2048
+SCREEN_FACTOR = 3.0
+#: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
+PARALLEL_MIN_GAIN = 1.1
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One machine-specific choice and the measurements behind it."""
+
+    what: str  # "gram method", "pool", "allocator", "parallel"
+    chosen: str  # the candidate kept
+    source: str  # "measured", "NWOT_...=value" (forced), "option", or why nothing was timed
+    seconds: Dict[str, float] = field(default_factory=dict)  # candidate -> best seconds on the workload
+    screen: Dict[str, float] = field(default_factory=dict)  # candidate -> seconds on the screening block
+    workload: str = ""  # what was timed
+    cost_s: float = 0.0  # wall seconds the measurement took
+
+    def as_dict(self) -> dict:
+        return {"what": self.what, "chosen": self.chosen, "source": self.source, "seconds": dict(self.seconds),
+                "screen": dict(self.screen), "workload": self.workload, "cost_s": self.cost_s}
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    """How a batch of cells uses the machine: ``workers`` processes with ``threads`` intra-op threads each."""
+
+    threads: int  # torch (and BLAS) intra-op threads per process
+    workers: int  # scoring processes (1 = score in this process)
+    choice: Choice  # how it was decided
+
+    @property
+    def mode(self) -> str:
+        return "workers" if self.workers > 1 else ("threads" if self.threads > 1 else "serial")
+
+
+_LOCK = threading.RLock()
+_CACHE: Dict[tuple, object] = {}
+
+
+def reset() -> None:
+    """Forget every cached choice (tests; a later call measures again)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def cached_choices() -> Dict[str, dict]:
+    """The choices made so far in this process (``what`` -> :meth:`Choice.as_dict`)."""
+    with _LOCK:
+        out = {}
+        for key, value in _CACHE.items():
+            c = value.choice if isinstance(value, ParallelPlan) else value
+            if isinstance(c, Choice):
+                out[" ".join(map(str, key))] = c.as_dict()
+        return out
+
+
+def seed(choices: Dict[tuple, object]) -> None:
+    """Install choices made by another process (worker processes inherit their parent's decisions)."""
+    with _LOCK:
+        _CACHE.update(choices)
+
+
+def snapshot() -> Dict[tuple, object]:
+    with _LOCK:
+        return dict(_CACHE)
+
+
+def _cached(key: tuple, make: Callable[[], object]):
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = make()
+        return _CACHE[key]
+
+
+def best_seconds(fn: Callable[[], object], repeats: int) -> Tuple[float, object]:
+    """``(min wall seconds over repeats, last result)`` of ``fn()``."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+# --------------------------------------------------------------------------------------------------
+# BLAS threads (numpy's OpenBLAS runs the float32_syrk products; its pool is separate from torch's).
+# --------------------------------------------------------------------------------------------------
+
+_BLAS: List[object] = []
+
+
+def set_blas_threads(n: int) -> None:
+    """Give numpy's BLAS ``n`` threads, matching torch's intra-op threads (threadpoolctl)."""
+    if not _BLAS:
+        import numpy  # noqa: F401  (its BLAS must be loaded to be found)
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS.extend(ThreadpoolController().select(user_api="blas").lib_controllers)
+    for lib in _BLAS:
+        if lib.get_num_threads() != n:
+            lib.set_num_threads(n)
+
+
+def sync_blas_threads() -> None:
+    set_blas_threads(torch.get_num_threads())
+
+
+# --------------------------------------------------------------------------------------------------
+# Gram method.
+# --------------------------------------------------------------------------------------------------
+
+
+def gram_choice(device=None) -> Choice:
+    """The Gram method for ``device`` (default CPU): forced by ``NWOT_GRAM_METHOD``, else the fastest measured.
+
+    Off the CPU only float64 is offered (exact, never TF32). The measurement times codes + product of
+    a (128, 16,384) ReLU output (:data:`GRAM_BLOCK`) per method: all on a 2,048-column screening block,
+    the ones within 3x of the fastest on the full block (best of 3), and checks that all of them give
+    the same integers.
+    """
+    dev = torch.device("cpu" if device is None else device)
+    return _cached(("gram", dev.type), lambda: _gram_choice(dev))
+
+
+def _gram_choice(dev: torch.device) -> Choice:
+    from nwot.proxies import gram
+
+    methods = gram.methods_for(dev)
+    forced = os.environ.get(ENV_GRAM)
+    if forced:
+        if forced not in methods:
+            raise NwotError(f"{ENV_GRAM}={forced!r} is not a Gram method for {dev.type}; allowed: "
+                            f"{', '.join(map(repr, methods))}")
+        return Choice("gram method", forced, f"{ENV_GRAM}={forced}")
+    if len(methods) == 1:
+        return Choice("gram method", methods[0], f"only exact method on {dev.type}")
+    return measure_gram(methods)
+
+
+def gram_workload(columns: int = GRAM_BLOCK[1], batch: int = GRAM_BLOCK[0]) -> torch.Tensor:
+    """A ReLU output of ``batch`` x ``columns`` units, about half of them 0 (seeded)."""
+    g = torch.Generator().manual_seed(0)
+    return torch.relu(torch.randn((batch, columns), generator=g))
+
+
+def measure_gram(methods, timer: Optional[Callable[[str, Callable[[], object], int], Tuple[float, object]]] = None
+                 ) -> Choice:
+    """Time ``methods`` (see :func:`gram_choice`) with ``timer(method, fn, repeats)`` (default: wall clock),
+    one torch and BLAS thread."""
+    timer = timer or (lambda method, fn, repeats: best_seconds(fn, repeats))
+    t0 = time.perf_counter()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # per-core speed: batches of cells run one thread per core
+    set_blas_threads(1)
+    try:
+        return _measure_gram(methods, timer, t0)
+    finally:
+        torch.set_num_threads(before)
+        sync_blas_threads()
+
+
+def _measure_gram(methods, timer, t0: float) -> Choice:
+    from nwot.proxies import gram
+
+    block = gram_workload()
+    small = block[:, :SCREEN_COLUMNS].contiguous()
+    screen: Dict[str, float] = {}
+    for m in methods:
+        gram.layer_gram(small, m, relu_output=True)  # warm-up (oneDNN generates its kernels on first use)
+        once = timer(m, lambda: gram.layer_gram(small, m, relu_output=True), 1)[0]
+        if screen and once > SCREEN_FACTOR ** 2 * min(screen.values()):
+            screen[m] = once  # clearly slow: not worth repeating
+        else:
+            screen[m] = min(once, timer(m, lambda: gram.layer_gram(small, m, relu_output=True), 2)[0])
+    fastest = min(screen.values())
+    seconds, results = {}, {}
+    for m in methods:
+        if screen[m] <= SCREEN_FACTOR * fastest:
+            seconds[m], G = timer(m, lambda: gram.layer_gram(block, m, relu_output=True), 3)
+            results[m] = G.to(torch.int64)
+    first = next(iter(results.values()))
+    bad = [m for m, G in results.items() if not torch.equal(G, first)]
+    if bad:
+        raise NwotError(f"Gram methods {bad} disagree with {next(iter(results))} on the calibration block: "
+                        f"this torch / BLAS build computes an inexact product; force {ENV_GRAM}=float64")
+    chosen = min(seconds, key=seconds.get)
+    return Choice("gram method", chosen, "measured", seconds, screen,
+                  f"codes + c c^T of a {GRAM_BLOCK[0]} x {GRAM_BLOCK[1]} ReLU output, best of 3 "
+                  f"(screened on {SCREEN_COLUMNS} columns)", time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Average pooling.
+# --------------------------------------------------------------------------------------------------
+
+
+def pool_choice() -> Choice:
+    """``"shift_add"`` (:func:`nwot.spaces.nb201.model.avg_pool_3x3`) or ``"aten"``: the faster on this CPU.
+
+    Both give the same bits (tested); ``NWOT_POOL_METHOD`` forces one.
+    """
+    return _cached(("pool",), _pool_choice)
+
+
+def _pool_choice() -> Choice:
+    forced = os.environ.get(ENV_POOL)
+    if forced:
+        if forced not in POOL_METHODS:
+            raise NwotError(f"{ENV_POOL}={forced!r}; allowed: {', '.join(map(repr, POOL_METHODS))}")
+        return Choice("pool", forced, f"{ENV_POOL}={forced}")
+    import torch.nn.functional as F
+
+    from nwot.spaces.nb201.model import avg_pool_3x3
+
+    t0 = time.perf_counter()
+    x = torch.randn((32, 16, 32, 32), generator=torch.Generator().manual_seed(0))
+    runs = {"shift_add": lambda: avg_pool_3x3(x),
+            "aten": lambda: F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)}
+    seconds, outs = {}, {}
+    for name, fn in runs.items():
+        fn()
+        seconds[name], outs[name] = best_seconds(fn, 2)
+    if not torch.equal(outs["shift_add"], outs["aten"]):
+        raise NwotError("the shift-and-add 3x3 average pool differs from ATen's on this machine; "
+                        f"set {ENV_POOL}=aten")
+    chosen = min(seconds, key=seconds.get)
+    return Choice("pool", chosen, "measured", seconds, {}, "3x3 average pool of (32, 16, 32, 32), best of 2",
+                  time.perf_counter() - t0)
+
+
+def pool_method() -> str:
+    return pool_choice().chosen
+
+
+# --------------------------------------------------------------------------------------------------
+# Allocator.
+# --------------------------------------------------------------------------------------------------
+
+
+def allocator_choice() -> Choice:
+    """Keep glibc's freed activation memory (:func:`~nwot.machine.allocator.keep_freed_memory`) if faster.
+
+    Timed on a forward-like sequence of 0.5-8 MB tensors, first with the allocator as it is, then
+    tuned; if the tuning is slower it is undone. ``NWOT_KEEP_FREED_MEMORY=1`` / ``0`` forces it.
+    """
+    return _cached(("allocator",), _allocator_choice)
+
+
+def allocator_workload() -> torch.Tensor:
+    """Activations of an NB201-like pass: each op allocates a fresh 0.5-8 MB tensor and frees one."""
+    x = None
+    for shape in ((128, 16, 32, 32), (128, 32, 16, 16)):
+        x = torch.ones(shape)
+        for _ in range(2):
+            y = torch.relu(x)
+            x = y * 0.5 + y
+    return x
+
+
+def _allocator_choice() -> Choice:
+    from nwot.machine import allocator
+
+    forced = os.environ.get(ENV_ALLOCATOR)
+    if forced in ("0", "1"):
+        applied = allocator.keep_freed_memory() if forced == "1" else False
+        chosen = "keep_freed_memory" if applied else "glibc_default"
+        return Choice("allocator", chosen, f"{ENV_ALLOCATOR}={forced}")
+    if forced:
+        raise NwotError(f"{ENV_ALLOCATOR}={forced!r}; allowed: '1' (keep freed memory) or '0' (glibc default)")
+    if not allocator.available():
+        return Choice("allocator", "glibc_default", "not Linux with glibc: nothing to tune")
+    t0 = time.perf_counter()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        allocator_workload()
+        seconds = {"glibc_default": best_seconds(allocator_workload, 2)[0]}
+        allocator.keep_freed_memory()
+        seconds["keep_freed_memory"] = best_seconds(allocator_workload, 2)[0]
+    finally:
+        torch.set_num_threads(threads)
+    chosen = min(seconds, key=seconds.get)
+    if chosen == "glibc_default":
+        allocator.release_freed_memory()
+    return Choice("allocator", chosen, "measured", seconds, {},
+                  "4 relu/mul/add steps on (128, C, H, W) activations of 4-8 MB, best of 2",
+                  time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Threads and worker processes.
+# --------------------------------------------------------------------------------------------------
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _env_int(name: str) -> Optional[int]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise NwotError(f"{name}={raw!r}; allowed: a positive integer")
+    return value
+
+
+def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[int] = None) -> ParallelPlan:
+    """How to score a batch of cells on ``device``: the options, else ``NWOT_THREADS`` / ``NWOT_WORKERS``,
+    else the fastest of serial, intra-op threads and worker processes on this machine (measured once).
+
+    Measured on one conv + BatchNorm + ReLU + Gram step at batch 128 (a slice of an NB201 cell): one
+    thread; all cores as intra-op threads; and all cores as concurrent Python threads with one intra-op
+    thread each, a stand-in for worker processes (torch releases the GIL inside each op). Throughputs
+    are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
+    """
+    for name, value in (("threads", threads), ("workers", workers)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise NwotError(f"{name} must be a positive int or None, got {value!r}")
+    dev = torch.device("cpu" if device is None else device)
+    if threads is not None or workers is not None:
+        return ParallelPlan(threads or 1, workers or 1, Choice("parallel", f"{threads or 1}x{workers or 1}", "option"))
+    env_t, env_w = _env_int(ENV_THREADS), _env_int(ENV_WORKERS)
+    if env_t is not None or env_w is not None:
+        src = " ".join(f"{n}={v}" for n, v in ((ENV_THREADS, env_t), (ENV_WORKERS, env_w)) if v is not None)
+        return ParallelPlan(env_t or 1, env_w or 1, Choice("parallel", f"{env_t or 1}x{env_w or 1}", src))
+    if dev.type != "cpu":
+        return ParallelPlan(torch.get_num_threads(), 1, Choice("parallel", "serial", f"device {dev.type}: one process"))
+    return _cached(("parallel", "cpu"), _measure_parallel)
+
+
+def parallel_workload(method: str) -> Callable[[], object]:
+    """One conv 3x3 + BatchNorm (batch statistics) + ReLU + Gram step on a (128, 16, 32, 32) batch."""
+    import torch.nn.functional as F
+
+    from nwot.proxies import gram
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn((128, 16, 32, 32), generator=g)
+    w = torch.randn((16, 16, 3, 3), generator=g) / 12.0
+
+    def step():
+        with torch.no_grad():
+            y = F.conv2d(x, w, padding=1)
+            y = torch.relu(F.batch_norm(y, None, None, training=True))
+            return gram.layer_gram(y.reshape(128, -1), method, relu_output=True)
+
+    return step
+
+
+def _measure_parallel() -> ParallelPlan:
+    cores = available_cores()
+    if cores == 1:
+        return ParallelPlan(1, 1, Choice("parallel", "serial", "one core"))
+    t0 = time.perf_counter()
+    step = parallel_workload(gram_choice().chosen)
+    before = torch.get_num_threads()
+    seconds = {}
+    try:
+        torch.set_num_threads(1)
+        set_blas_threads(1)
+        step()
+        seconds["serial"] = best_seconds(step, 2)[0]
+        torch.set_num_threads(cores)
+        set_blas_threads(cores)
+        step()
+        seconds[f"threads={cores}"] = best_seconds(step, 2)[0]
+        torch.set_num_threads(1)
+        set_blas_threads(1)
+
+        def concurrent():
+            ts = [threading.Thread(target=step) for _ in range(cores)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+
+        seconds[f"workers={cores}"] = best_seconds(concurrent, 2)[0] / cores  # per step: throughput
+    finally:
+        torch.set_num_threads(before)
+        sync_blas_threads()
+    return decide_parallel(seconds, cores, time.perf_counter() - t0)
+
+
+def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) -> ParallelPlan:
+    """The plan from measured seconds per step: ``serial``, ``threads=<cores>``, ``workers=<cores>`` (the
+    workers' entry is wall time / cores, i.e. per step at full throughput). The fastest wins; a parallel
+    mode must beat serial by :data:`PARALLEL_MIN_GAIN`."""
+    best = min(seconds, key=seconds.get)
+    if seconds[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
+        best = "serial"
+    choice = Choice("parallel", best, "measured", seconds, {},
+                    "seconds per conv3x3+BN+ReLU+Gram step at batch 128 (workers: Python threads with one "
+                    "intra-op thread each, steps run concurrently)", cost_s)
+    if best.startswith("workers"):
+        return ParallelPlan(1, cores, choice)
+    if best.startswith("threads"):
+        return ParallelPlan(cores, 1, choice)
+    return ParallelPlan(1, 1, choice)
