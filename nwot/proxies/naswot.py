@@ -492,6 +492,11 @@ def _check_inputs(model, images) -> None:
         raise NwotError("images contain NaN or inf values")
 
 
+def _tensors(model: nn.Module) -> Iterator[torch.Tensor]:
+    yield from model.parameters()
+    yield from model.buffers()
+
+
 def _logits(output) -> torch.Tensor:
     t = output[0] if isinstance(output, (tuple, list)) and output else output
     if not isinstance(t, torch.Tensor):
@@ -535,7 +540,8 @@ def naswot_kernel(model: nn.Module, images: torch.Tensor, *, compat: str = "clea
     _check_inputs(model, images)
     dev = resolve_device(device)
     hooked = _hooked_modules(model, compat)
-    model.to(dev)
+    if any(t.device != dev for t in _tensors(model)):  # Module.to visits every module even when nothing moves
+        model.to(dev)
     x = images.detach().to(dev, copy=True)
     acc = _KernelAccumulator(x.shape[0], dev, reference=compat == "reference")
     with _scoring_state(model, compat), _ieee_float32_convolutions(dev):
