@@ -5,7 +5,9 @@ VNNI and ~20x slower without it (torch then runs a scalar loop), glibc's allocat
 every activation in again, and whether threads or processes use the cores better depends on the
 load. So no choice is made from flags or device type: each is timed on a small representative
 workload the first time it is needed, the fastest *exact* candidate is kept for the process, and the
-timings are kept for ``nwot info``. Every candidate gives the same numbers (the Gram methods the same
+timings are kept for ``nwot info``. Single-threaded candidates are timed in thread CPU time (a busy
+machine would otherwise decide by who got the core); the parallel choice in wall time (that is what
+it is about). Every candidate gives the same numbers (the Gram methods the same
 integers, the two poolings the same bits), so a choice changes speed only.
 
 =============  ==============================================  ==========================  =======================
@@ -125,14 +127,21 @@ def _cached(key: tuple, make: Callable[[], object]):
         return _CACHE[key]
 
 
-def best_seconds(fn: Callable[[], object], repeats: int) -> Tuple[float, object]:
-    """``(min wall seconds over repeats, last result)`` of ``fn()``."""
+def best_seconds(fn: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter
+                 ) -> Tuple[float, object]:
+    """``(min seconds over repeats, last result)`` of ``fn()`` by ``clock`` (default: wall)."""
     best, out = float("inf"), None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         out = fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best, out
+
+
+def cpu_seconds(fn: Callable[[], object], repeats: int) -> Tuple[float, object]:
+    """:func:`best_seconds` by this thread's CPU time: single-threaded work timed without the time the thread
+    waited for a core, so a busy machine does not flip a choice (page-fault handling is counted)."""
+    return best_seconds(fn, repeats, time.thread_time)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -200,7 +209,7 @@ def measure_gram(methods, timer: Optional[Callable[[str, Callable[[], object], i
                  ) -> Choice:
     """Time ``methods`` (see :func:`gram_choice`) with ``timer(method, fn, repeats)`` (default: wall clock),
     one torch and BLAS thread."""
-    timer = timer or (lambda method, fn, repeats: best_seconds(fn, repeats))
+    timer = timer or (lambda method, fn, repeats: cpu_seconds(fn, repeats))
     t0 = time.perf_counter()
     before = torch.get_num_threads()
     torch.set_num_threads(1)  # per-core speed: batches of cells run one thread per core
@@ -272,7 +281,7 @@ def _pool_choice() -> Choice:
     seconds, outs = {}, {}
     for name, fn in runs.items():
         fn()
-        seconds[name], outs[name] = best_seconds(fn, 2)
+        seconds[name], outs[name] = cpu_seconds(fn, 2)
     if not torch.equal(outs["shift_add"], outs["aten"]):
         raise NwotError("the shift-and-add 3x3 average pool differs from ATen's on this machine; "
                         f"set {ENV_POOL}=aten")
@@ -327,9 +336,9 @@ def _allocator_choice() -> Choice:
     torch.set_num_threads(1)
     try:
         allocator_workload()
-        seconds = {"glibc_default": best_seconds(allocator_workload, 2)[0]}
+        seconds = {"glibc_default": cpu_seconds(allocator_workload, 2)[0]}
         allocator.keep_freed_memory()
-        seconds["keep_freed_memory"] = best_seconds(allocator_workload, 2)[0]
+        seconds["keep_freed_memory"] = cpu_seconds(allocator_workload, 2)[0]
     finally:
         torch.set_num_threads(threads)
     chosen = min(seconds, key=seconds.get)
@@ -425,7 +434,8 @@ def _measure_parallel() -> ParallelPlan:
         torch.set_num_threads(cores)
         set_blas_threads(cores)
         step()
-        seconds[f"threads={cores}"] = best_seconds(step, 2)[0]
+        once = best_seconds(step, 1)[0]  # threads on a busy machine can be 10-50x slower: not worth repeating
+        seconds[f"threads={cores}"] = once if once > 3 * seconds["serial"] else min(once, best_seconds(step, 1)[0])
         torch.set_num_threads(1)
         set_blas_threads(1)
 
