@@ -189,12 +189,19 @@ and `tests/test_score_fast.py` with the unoptimised computation):
    (`tests/test_parallel_scoring.py`: 1 worker, 2 workers and 2 threads bit-identical).
    `--threads` / `--workers` (or `NWOT_THREADS` / `NWOT_WORKERS`) override. `OMP_WAIT_POLICY` is
    read when torch starts, so it cannot be timed in-process: `nwot` sets `PASSIVE` unless the user
-   set it (spinning threads were 22× slower on the busy machine), and workers run one thread, so the
-   policy never matters for them.
-8. **Measured, not kept:** channels-last (BatchNorm's channels-last reduction order differs from
-   NCHW's and depends on the thread count, so scores would move with threads); rank-one terms for
-   units constant over the batch (outside all-zero layers, finding and dropping the columns cost as
-   much as the product they save).
+   set it (2 spinning threads took 16.5 s for 12 cells against 3.3 s passive at load ≈ 2), and
+   workers run one thread, so the policy never matters for them.
+8. **Measured, not kept:**
+   - *channels-last*: 6 cells, 1 thread, CPU time: the plain forward takes 0.66× as long (oneDNN
+     convolutions without the NCHW ↔ blocked reorders 3.1× faster, BatchNorm 3.3× faster), but the
+     scores move from the NCHW ones by ~1e-8 relative (different rounding of activations near 0), and
+     ATen's channels-last BatchNorm sums per-thread partials, so the scores then depend on the
+     intra-op thread count (2 threads ≠ 1 thread, measured) — against "a score must not depend on
+     threads or workers". It needs a thread-count-independent BatchNorm first; a candidate for the
+     lead to decide, since it would also move every saved score at the 1e-8 level.
+   - *rank-one terms for units constant over the batch*: outside all-zero layers only 0.03 % of
+     the units are constant over a batch of 128 (6 cells), so finding and dropping them would cost
+     more than it saves.
 """
 
 PROSE_GPU = """\

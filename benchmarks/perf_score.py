@@ -28,6 +28,7 @@ part) and ``.png``; ``<out>/PERFORMANCE.md`` is regenerated from every saved ``p
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -123,7 +124,7 @@ def per_cell(args, archs, images) -> list:
         scores = {}
         for rep in range(args.repeats):
             for k in names[rep % 3:] + names[:rep % 3]:
-                t, c, s = timed(lambda: runners[k](arch))
+                t, c, s = timed(functools.partial(runners[k], arch))
                 wall[k].append(t)
                 cpu[k].append(c)
                 if k != "floor" and scores.setdefault(k, s) != s:
@@ -182,7 +183,7 @@ def main_job(args, level_env: dict) -> dict:
         images = scoring_batch("cifar10", batch_size=128, seed=s)
         cells = [sp.sample(rng) for _ in range(n)]
         floor_run(sp, cells[0], images, s)
-        floors.append(sum(timed(lambda: floor_run(sp, a, images, s))[0] for a in cells))
+        floors.append(sum(timed(functools.partial(floor_run, sp, a, images, s))[0] for a in cells))
     cores = plan["threads"] * plan["workers"]
     per_run = wall / runs
     bound = statistics.fmean(floors) / cores

@@ -203,6 +203,6 @@ def test_winner_per_dispatch_level():
         assert g["chosen"] == min(g["seconds"], key=g["seconds"].get)
         if name == "avx2":
             assert r["torch"]["cpu_capability"] == "AVX2" and r["cpu"]["int8_product"].startswith("scalar loop")
-        print(f"\n{name}: {r['cpu']['model']} [{' '.join(r['cpu']['speed_flags'])}], torch {r['torch']['cpu_capability']}, "
-              f"int8 {r['cpu']['int8_product']}: Gram {g['chosen']} ("
+        print(f"\n{name}: {r['cpu']['model']} [{' '.join(r['cpu']['speed_flags'])}], "
+              f"torch {r['torch']['cpu_capability']}, int8 {r['cpu']['int8_product']}: Gram {g['chosen']} ("
               + ", ".join(f"{m} {s * 1e3:.2f} ms" for m, s in g["seconds"].items()) + ")")

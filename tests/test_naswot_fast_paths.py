@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from test_score import naive_clean_codes, naive_kernel, naive_reference_codes
 
 import nwot.proxies.naswot as score_mod
 from nwot.data.datasets import scoring_batch
@@ -24,7 +25,6 @@ from nwot.proxies import gram
 from nwot.proxies.naswot import logdet_score, naswot_kernel, torch_seed
 from nwot.spaces.nb201 import model as nb201_model
 from nwot.spaces.nb201.model import Pooling, build_nb201
-from test_score import naive_clean_codes, naive_kernel, naive_reference_codes
 
 CELLS = [  # node 0 feeds three convs (repeated codes), none edges, pooling, a dead node
     "|nor_conv_3x3~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|nor_conv_3x3~0|avg_pool_3x3~1|nor_conv_1x1~2|",
@@ -184,8 +184,11 @@ def test_none_edges_left_out_of_node_sums_keep_every_bit(arch, images):
     outs = {}
     for name, net in (("slow", slow), ("fast", fast)):
         acts = []
-        hooks = [m.register_forward_hook(lambda mod, i, o: acts.append(o.detach().clone()))
-                 for m in net.modules() if isinstance(m, nn.ReLU)]
+
+        def keep(mod, inputs, output, acts=acts):
+            acts.append(output.detach().clone())
+
+        hooks = [m.register_forward_hook(keep) for m in net.modules() if isinstance(m, nn.ReLU)]
         with torch.no_grad():
             outs[name] = (net(images), acts)
         for h in hooks:

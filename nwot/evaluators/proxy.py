@@ -77,8 +77,8 @@ class ScoreEvaluator:
         self.images = images.to(self.device)
 
     def with_seeds(self, batch_seed: int, init_seed: int, data_dir=None) -> "ScoreEvaluator":
-        return ScoreEvaluator(self.space, replace(self.cfg, batch_seed=batch_seed, init_seed=init_seed), data_dir=data_dir,
-                              threads=self.threads, workers=self.workers)
+        return ScoreEvaluator(self.space, replace(self.cfg, batch_seed=batch_seed, init_seed=init_seed),
+                              data_dir=data_dir, threads=self.threads, workers=self.workers)
 
     def plan(self):
         """The :class:`~nwot.machine.calibration.ParallelPlan` that :meth:`map` uses."""

@@ -44,7 +44,7 @@ def _mallopt(param: int, value: int) -> bool:
     return bool(libc.mallopt(param, value))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def keep_freed_memory() -> bool:
     """Tune glibc's allocator as described in the module docstring; True if it was applied.
 

@@ -226,19 +226,22 @@ def _measure_gram(methods, timer, t0: float) -> Choice:
 
     block = gram_workload()
     small = block[:, :SCREEN_COLUMNS].contiguous()
+    def run(t: torch.Tensor, m: str) -> Callable[[], torch.Tensor]:
+        return lambda: gram.layer_gram(t, m, relu_output=True)
+
     screen: Dict[str, float] = {}
     for m in methods:
-        gram.layer_gram(small, m, relu_output=True)  # warm-up (oneDNN generates its kernels on first use)
-        once = timer(m, lambda: gram.layer_gram(small, m, relu_output=True), 1)[0]
+        run(small, m)()  # warm-up (oneDNN generates its kernels on first use)
+        once = timer(m, run(small, m), 1)[0]
         if screen and once > SCREEN_FACTOR ** 2 * min(screen.values()):
             screen[m] = once  # clearly slow: not worth repeating
         else:
-            screen[m] = min(once, timer(m, lambda: gram.layer_gram(small, m, relu_output=True), 2)[0])
+            screen[m] = min(once, timer(m, run(small, m), 2)[0])
     fastest = min(screen.values())
     seconds, results = {}, {}
     for m in methods:
         if screen[m] <= SCREEN_FACTOR * fastest:
-            seconds[m], G = timer(m, lambda: gram.layer_gram(block, m, relu_output=True), 3)
+            seconds[m], G = timer(m, run(block, m), 3)
             results[m] = G.to(torch.int64)
     first = next(iter(results.values()))
     bad = [m for m, G in results.items() if not torch.equal(G, first)]

@@ -61,7 +61,7 @@ def _int_mm(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         mkldnn.enabled = before
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def int8_products_available() -> bool:
     """Whether this torch build multiplies int8 matrices into int32 on the CPU (``torch._int_mm``)."""
     if not hasattr(torch, "_int_mm"):
