@@ -78,10 +78,10 @@ def level_table(r: dict) -> str:
         f"{d['per_cell']['cpu_speedup_vs_baseline_median']:.2f}×"))
     row("max relative score difference nwot vs baseline", lambda d: f"{d['per_cell']['max_rel_score_diff']:.1e}")
     row("**main job** per run, end to end (s)", lambda d: f"**{d['mainjob']['per_run_s']:.1f}** "
-        f"({d['mainjob']['wall_s']:.1f} s for 3 runs)")
+        f"({d['mainjob']['wall_s']:.1f} s for {d['mainjob']['runs']} runs)")
     row("… cores used (threads × workers)", lambda d: f"{d['mainjob']['cores_used']} "
         f"({d['mainjob']['plan']['threads']} × {d['mainjob']['plan']['workers']})")
-    row("… summed floor of each run's 100 cells (s)", lambda d: " / ".join(
+    row("… summed floor of each run's cells (s)", lambda d: " / ".join(
         f"{x:.1f}" for x in d["mainjob"]["floor_sum_s"]))
     row(f"… target {TARGET_JOB} × floor / cores (s per run)", lambda d: f"{d['mainjob']['target_per_run_s']:.1f}")
     row("**… ratio per run / (floor / cores)**", lambda d: f"**{d['mainjob']['ratio']:.3f}**")

@@ -154,6 +154,16 @@ def cell_summary(rows) -> dict:
             "singular_cells": sum(x["score_nwot"] == float("-inf") for x in rows)}
 
 
+def main_job_args(args) -> list:
+    """The README main job, or a smaller one for a quick check (``--job-n`` / ``--job-runs``)."""
+    job = list(MAIN_JOB)
+    if args.job_n is not None:
+        job[job.index("-n") + 1] = str(args.job_n)
+    if args.job_runs is not None:
+        job[job.index("--runs") + 1] = str(args.job_runs)
+    return job
+
+
 def main_job(args, level_env: dict) -> dict:
     """The README main job in a fresh process, then the floor of each of its runs' 100 cells."""
     import torch
@@ -162,10 +172,11 @@ def main_job(args, level_env: dict) -> dict:
     from nwot.spaces.base import get_space
 
     env = clean_env(level_env)
+    job = main_job_args(args)
     info = subprocess.run([sys.executable, "-m", "nwot.cli", "info", "--json"], cwd=REPO, env=env,
                           capture_output=True, text=True, check=True)
     plan = json.loads(info.stdout)["choices"]["parallel"]
-    cmd = [sys.executable, "-m", "nwot.cli", *MAIN_JOB]
+    cmd = [sys.executable, "-m", "nwot.cli", *job]
     la0 = load()
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
@@ -173,8 +184,8 @@ def main_job(args, level_env: dict) -> dict:
     la1 = load()
     if r.returncode != 0:
         raise RuntimeError(f"main job failed:\n{r.stderr[-3000:]}")
-    runs = int(MAIN_JOB[MAIN_JOB.index("--runs") + 1])
-    n = int(MAIN_JOB[MAIN_JOB.index("-n") + 1])
+    runs = int(job[job.index("--runs") + 1])
+    n = int(job[job.index("-n") + 1])
     sp = get_space("nb201")
     torch.set_num_threads(1)
     floors = []
@@ -187,7 +198,7 @@ def main_job(args, level_env: dict) -> dict:
     cores = plan["threads"] * plan["workers"]
     per_run = wall / runs
     bound = statistics.fmean(floors) / cores
-    return {"command": "nwot " + " ".join(MAIN_JOB), "wall_s": wall, "per_run_s": per_run, "plan": plan,
+    return {"command": "nwot " + " ".join(job), "n": n, "runs": runs, "wall_s": wall, "per_run_s": per_run, "plan": plan,
             "cores_used": cores, "floor_sum_s": floors, "floor_sum_per_core_s": bound,
             "target_per_run_s": TARGET_JOB * bound, "ratio": per_run / bound, "stdout": r.stdout,
             "load_avg_start": la0, "load_avg_end": la1,
@@ -383,6 +394,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--batch-seed", type=int, default=0)
     p.add_argument("--init-seed", type=int, default=0)
+    p.add_argument("--job-n", type=int, default=None, help="main job: cells per run (default: the README's 100)")
+    p.add_argument("--job-runs", type=int, default=None, help="main job: runs (default: the README's 3)")
     p.add_argument("--profile-cells", type=int, default=3, help="cells profiled per level (0: skip; default: 3)")
     p.add_argument("--skip", default="", help=f"comma list of parts to skip: {', '.join(PARTS)}")
     p.add_argument("--tag", default="cpu", help="result name suffix (default: cpu)")
