@@ -12,8 +12,8 @@ MKL_ENABLE_INSTRUCTIONS=AVX2 NWOT_EMULATE_INT8_WITHOUT_VNNI=1``, i.e. AVX2 kerne
                    baseline  benchmarks/naswot_baseline.py (the paper's released code's way)
                    floor     build + one plain forward pass, no hooks (what any scorer pays)
     mainjob      the README main job `nwot search --space nb201 --dataset cifar10 -n 100 --runs 3` in a
-                 fresh process (the user's defaults: every core, measured plan), wall seconds per run,
-                 against 1.3 x (the summed floor of each run's 100 cells / cores used)
+                 fresh process with the plan `nwot info` measured just before (NWOT_THREADS / NWOT_WORKERS),
+                 wall seconds per run, against 1.3 x (the summed floor of each run's 100 cells / cores used)
     profile      where nwot's time goes on a few cells (module wrappers + torch.profiler top ops)
     knobs        micro-timings per dispatch knob (benchmarks/dispatch_knobs.py): which knob moves which kernel
 
@@ -176,6 +176,9 @@ def main_job(args, level_env: dict) -> dict:
     info = subprocess.run([sys.executable, "-m", "nwot.cli", "info", "--json"], cwd=REPO, env=env,
                           capture_output=True, text=True, check=True)
     plan = json.loads(info.stdout)["choices"]["parallel"]
+    # The plan nwot measured a moment ago, passed on so that "cores used" is the job's own (a busy
+    # machine can otherwise flip the decision between the two processes).
+    env = {**env, "NWOT_THREADS": str(plan["threads"]), "NWOT_WORKERS": str(plan["workers"])}
     cmd = [sys.executable, "-m", "nwot.cli", *job]
     la0 = load()
     t0 = time.perf_counter()

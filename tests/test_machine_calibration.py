@@ -18,7 +18,7 @@ import pytest
 import torch
 
 from nwot.errors import NwotError
-from nwot.machine import calibration
+from nwot.machine import calibration, parallel
 from nwot.proxies import gram
 
 REPO = Path(__file__).resolve().parent.parent
@@ -136,37 +136,37 @@ def test_allocator_measured_choice_is_the_faster():
 
 
 def test_parallel_decision_rule():
-    plan = calibration.decide_parallel({"serial": 1.0, "threads=2": 0.8, "workers=2": 0.52}, cores=2)
+    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.8, "workers=2": 0.52}, cores=2)
     assert (plan.threads, plan.workers, plan.mode) == (1, 2, "workers")
-    plan = calibration.decide_parallel({"serial": 1.0, "threads=2": 0.55, "workers=2": 0.6}, cores=2)
+    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.55, "workers=2": 0.6}, cores=2)
     assert (plan.threads, plan.workers, plan.mode) == (2, 1, "threads")
-    plan = calibration.decide_parallel({"serial": 1.0, "threads=2": 0.95, "workers=2": 0.97}, cores=2)
+    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.95, "workers=2": 0.97}, cores=2)
     assert plan.mode == "serial"  # less than PARALLEL_MIN_GAIN: a busy machine
 
 
 def test_parallel_plan_options_env_and_errors(monkeypatch):
-    assert calibration.parallel_plan("cpu", workers=3).workers == 3
-    assert calibration.parallel_plan("cpu", threads=2).threads == 2
+    assert parallel.parallel_plan("cpu", workers=3).workers == 3
+    assert parallel.parallel_plan("cpu", threads=2).threads == 2
     with pytest.raises(NwotError, match="workers must be a positive int"):
-        calibration.parallel_plan("cpu", workers=0)
+        parallel.parallel_plan("cpu", workers=0)
     monkeypatch.setenv(calibration.ENV_WORKERS, "2")
-    p = calibration.parallel_plan("cpu")
+    p = parallel.parallel_plan("cpu")
     assert (p.threads, p.workers, p.choice.source) == (1, 2, "NWOT_WORKERS=2")
     monkeypatch.setenv(calibration.ENV_WORKERS, "two")
     with pytest.raises(NwotError, match="NWOT_WORKERS='two'; allowed: a positive integer"):
-        calibration.parallel_plan("cpu")
+        parallel.parallel_plan("cpu")
     monkeypatch.delenv(calibration.ENV_WORKERS)
-    monkeypatch.setattr(calibration, "available_cores", lambda: 1)
-    assert calibration.parallel_plan("cpu").choice.source == "one core"
-    assert calibration.parallel_plan("cuda").workers == 1
+    monkeypatch.setattr(parallel, "available_cores", lambda: 1)
+    assert parallel.parallel_plan("cpu").choice.source == "one core"
+    assert parallel.parallel_plan("cuda").workers == 1
 
 
 def test_measured_parallel_plan_is_consistent():
-    p = calibration.parallel_plan("cpu")
+    p = parallel.parallel_plan("cpu")
     if p.choice.source == "measured":
         s = p.choice.seconds
-        assert set(s) == {"serial", f"threads={calibration.available_cores()}",
-                          f"workers={calibration.available_cores()}"}
+        assert set(s) == {"serial", f"threads={parallel.available_cores()}",
+                          f"workers={parallel.available_cores()}"}
         assert p.mode == ("serial" if p.choice.chosen == "serial" else p.choice.chosen.split("=")[0])
 
 

@@ -59,13 +59,14 @@ class ScoreEvaluator:
     The batch is loaded once and kept on the device, shared by every candidate (as the paper's search:
     every cell in a run sees the same batch). :meth:`map` scores many archs with the whole machine:
     ``threads`` intra-op threads or ``workers`` processes (None: measured, see
-    :func:`nwot.machine.calibration.parallel_plan`); a cell's score is the same either way.
+    :func:`nwot.machine.parallel.parallel_plan`); a cell's score is the same either way.
     """
 
     def __init__(self, space: SearchSpace, cfg: ScoreConfig = ScoreConfig(), *, images: Optional[torch.Tensor] = None,
                  data_dir=None, threads: Optional[int] = None, workers: Optional[int] = None) -> None:
         from nwot.data.datasets import scoring_batch
-        from nwot.machine.calibration import allocator_choice, parallel_plan
+        from nwot.machine.calibration import allocator_choice
+        from nwot.machine.parallel import parallel_plan
 
         allocator_choice()  # reuse freed activation buffers across forward passes where that measured faster
         self.space, self.cfg = space, cfg
@@ -81,8 +82,8 @@ class ScoreEvaluator:
                               data_dir=data_dir, threads=self.threads, workers=self.workers)
 
     def plan(self):
-        """The :class:`~nwot.machine.calibration.ParallelPlan` that :meth:`map` uses."""
-        from nwot.machine.calibration import parallel_plan
+        """The :class:`~nwot.machine.parallel.ParallelPlan` that :meth:`map` uses."""
+        from nwot.machine.parallel import parallel_plan
 
         return parallel_plan(self.device, self.threads, self.workers)
 

@@ -20,7 +20,7 @@ pool           ``shift_add`` (nwot), ``aten``                  3x3 average pool 
 allocator      ``keep_freed_memory`` (glibc mallopt),          a forward-like sequence of   ``NWOT_KEEP_FREED_MEMORY``
                ``glibc_default``                               0.5-8 MB activations         (1 / 0)
 parallel       serial, intra-op threads, worker processes      conv + BN + ReLU + Gram     ``NWOT_THREADS``,
-                                                               at batch 128                ``NWOT_WORKERS``
+               (:mod:`nwot.machine.parallel`)                  at batch 64                 ``NWOT_WORKERS``
 =============  ==============================================  ==========================  =======================
 
 The OpenMP wait policy is read by OpenMP when torch is imported, so it cannot be switched (or timed)
@@ -54,8 +54,6 @@ GRAM_BLOCK = (128, 16384)
 #: block (so a very slow method costs little).
 SCREEN_COLUMNS = 2048
 SCREEN_FACTOR = 3.0
-#: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
-PARALLEL_MIN_GAIN = 1.1
 
 
 @dataclass(frozen=True)
@@ -75,19 +73,6 @@ class Choice:
                 "screen": dict(self.screen), "workload": self.workload, "cost_s": self.cost_s}
 
 
-@dataclass(frozen=True)
-class ParallelPlan:
-    """How a batch of cells uses the machine: ``workers`` processes with ``threads`` intra-op threads each."""
-
-    threads: int  # torch (and BLAS) intra-op threads per process
-    workers: int  # scoring processes (1 = score in this process)
-    choice: Choice  # how it was decided
-
-    @property
-    def mode(self) -> str:
-        return "workers" if self.workers > 1 else ("threads" if self.threads > 1 else "serial")
-
-
 _LOCK = threading.RLock()
 _CACHE: Dict[tuple, object] = {}
 
@@ -103,7 +88,7 @@ def cached_choices() -> Dict[str, dict]:
     with _LOCK:
         out = {}
         for key, value in _CACHE.items():
-            c = value.choice if isinstance(value, ParallelPlan) else value
+            c = getattr(value, "choice", value)  # a ParallelPlan carries its Choice
             if isinstance(c, Choice):
                 out[" ".join(map(str, key))] = c.as_dict()
         return out
@@ -351,123 +336,3 @@ def _allocator_choice() -> Choice:
                   "4 relu/mul/add steps on (128, C, H, W) activations of 4-8 MB, best of 2",
                   time.perf_counter() - t0)
 
-
-# --------------------------------------------------------------------------------------------------
-# Threads and worker processes.
-# --------------------------------------------------------------------------------------------------
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity mask), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def _env_int(name: str) -> Optional[int]:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise NwotError(f"{name}={raw!r}; allowed: a positive integer")
-    return value
-
-
-def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[int] = None) -> ParallelPlan:
-    """How to score a batch of cells on ``device``: the options, else ``NWOT_THREADS`` / ``NWOT_WORKERS``,
-    else the fastest of serial, intra-op threads and worker processes on this machine (measured once).
-
-    Measured on one conv + BatchNorm + ReLU + Gram step at batch 128 (a slice of an NB201 cell): one
-    thread; all cores as intra-op threads; and all cores as concurrent Python threads with one intra-op
-    thread each, a stand-in for worker processes (torch releases the GIL inside each op). Throughputs
-    are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
-    """
-    for name, value in (("threads", threads), ("workers", workers)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise NwotError(f"{name} must be a positive int or None, got {value!r}")
-    dev = torch.device("cpu" if device is None else device)
-    if threads is not None or workers is not None:
-        return ParallelPlan(threads or 1, workers or 1, Choice("parallel", f"{threads or 1}x{workers or 1}", "option"))
-    env_t, env_w = _env_int(ENV_THREADS), _env_int(ENV_WORKERS)
-    if env_t is not None or env_w is not None:
-        src = " ".join(f"{n}={v}" for n, v in ((ENV_THREADS, env_t), (ENV_WORKERS, env_w)) if v is not None)
-        return ParallelPlan(env_t or 1, env_w or 1, Choice("parallel", f"{env_t or 1}x{env_w or 1}", src))
-    if dev.type != "cpu":
-        return ParallelPlan(torch.get_num_threads(), 1, Choice("parallel", "serial", f"device {dev.type}: one process"))
-    return _cached(("parallel", "cpu"), _measure_parallel)
-
-
-def parallel_workload(method: str) -> Callable[[], object]:
-    """One conv 3x3 + BatchNorm (batch statistics) + ReLU + Gram step on a (128, 16, 32, 32) batch."""
-    import torch.nn.functional as F
-
-    from nwot.proxies import gram
-
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn((128, 16, 32, 32), generator=g)
-    w = torch.randn((16, 16, 3, 3), generator=g) / 12.0
-
-    def step():
-        with torch.no_grad():
-            y = F.conv2d(x, w, padding=1)
-            y = torch.relu(F.batch_norm(y, None, None, training=True))
-            return gram.layer_gram(y.reshape(128, -1), method, relu_output=True)
-
-    return step
-
-
-def _measure_parallel() -> ParallelPlan:
-    cores = available_cores()
-    if cores == 1:
-        return ParallelPlan(1, 1, Choice("parallel", "serial", "one core"))
-    t0 = time.perf_counter()
-    step = parallel_workload(gram_choice().chosen)
-    before = torch.get_num_threads()
-    seconds = {}
-    try:
-        torch.set_num_threads(1)
-        set_blas_threads(1)
-        step()
-        seconds["serial"] = best_seconds(step, 2)[0]
-        torch.set_num_threads(cores)
-        set_blas_threads(cores)
-        step()
-        once = best_seconds(step, 1)[0]  # threads on a busy machine can be 10-50x slower: not worth repeating
-        seconds[f"threads={cores}"] = once if once > 3 * seconds["serial"] else min(once, best_seconds(step, 1)[0])
-        torch.set_num_threads(1)
-        set_blas_threads(1)
-
-        def concurrent():
-            ts = [threading.Thread(target=step) for _ in range(cores)]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-
-        seconds[f"workers={cores}"] = best_seconds(concurrent, 2)[0] / cores  # per step: throughput
-    finally:
-        torch.set_num_threads(before)
-        sync_blas_threads()
-    return decide_parallel(seconds, cores, time.perf_counter() - t0)
-
-
-def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) -> ParallelPlan:
-    """The plan from measured seconds per step: ``serial``, ``threads=<cores>``, ``workers=<cores>`` (the
-    workers' entry is wall time / cores, i.e. per step at full throughput). The fastest wins; a parallel
-    mode must beat serial by :data:`PARALLEL_MIN_GAIN`."""
-    best = min(seconds, key=seconds.get)
-    if seconds[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
-        best = "serial"
-    choice = Choice("parallel", best, "measured", seconds, {},
-                    "seconds per conv3x3+BN+ReLU+Gram step at batch 128 (workers: Python threads with one "
-                    "intra-op thread each, steps run concurrently)", cost_s)
-    if best.startswith("workers"):
-        return ParallelPlan(1, cores, choice)
-    if best.startswith("threads"):
-        return ParallelPlan(cores, 1, choice)
-    return ParallelPlan(1, 1, choice)

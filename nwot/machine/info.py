@@ -68,14 +68,14 @@ def cuda_info() -> Dict[str, Any]:
 def machine_report(calibrate: bool = True) -> Dict[str, Any]:
     """The report as a dict (``nwot info --json``); ``calibrate`` runs (or reuses) every CPU measurement."""
     import nwot
-    from nwot.machine import calibration
+    from nwot.machine import calibration, parallel
     from nwot.study.provenance import DISPATCH_ENV, cpu_flags, cpu_model, speed_flags
 
     flags = list(speed_flags())
     out: Dict[str, Any] = {
         "nwot": nwot.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch_build(),
-        "cpu": {"model": cpu_model(), "cores_available": calibration.available_cores(), "cpu_count": os.cpu_count(),
+        "cpu": {"model": cpu_model(), "cores_available": parallel.available_cores(), "cpu_count": os.cpu_count(),
                 "speed_flags": flags, "flag_count": len(cpu_flags()), "int8_product": int8_path(flags)},
         "env": {k: os.environ.get(k) for k in DISPATCH_ENV if os.environ.get(k) is not None},
         "blas": blas_info(), "cuda": cuda_info()}
@@ -83,7 +83,7 @@ def machine_report(calibrate: bool = True) -> Dict[str, Any]:
         t0 = time.perf_counter()
         choices = {"gram": calibration.gram_choice("cpu"), "pool": calibration.pool_choice(),
                    "allocator": calibration.allocator_choice()}
-        plan = calibration.parallel_plan("cpu")
+        plan = parallel.parallel_plan("cpu")
         out["choices"] = {k: c.as_dict() for k, c in choices.items()}
         out["choices"]["parallel"] = {**plan.choice.as_dict(), "threads": plan.threads, "workers": plan.workers,
                                       "mode": plan.mode}

@@ -1,0 +1,152 @@
+"""Threads or worker processes: how a batch of cells uses the machine, measured (see :mod:`nwot.machine.calibration`).
+
+The choice among serial, intra-op threads and worker processes is timed once per process on a slice of
+an NB201 cell (:func:`parallel_plan`); ``--threads`` / ``--workers`` or ``NWOT_THREADS`` /
+``NWOT_WORKERS`` override it. A cell's score does not depend on the plan.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional
+
+import torch
+
+from nwot.errors import NwotError
+from nwot.machine.calibration import (ENV_THREADS, ENV_WORKERS, Choice, _cached, best_seconds, gram_choice,
+                                      set_blas_threads, sync_blas_threads)
+
+#: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
+PARALLEL_MIN_GAIN = 1.1
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    """How a batch of cells uses the machine: ``workers`` processes with ``threads`` intra-op threads each."""
+
+    threads: int  # torch (and BLAS) intra-op threads per process
+    workers: int  # scoring processes (1 = score in this process)
+    choice: Choice  # how it was decided
+
+    @property
+    def mode(self) -> str:
+        return "workers" if self.workers > 1 else ("threads" if self.threads > 1 else "serial")
+
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _env_int(name: str) -> Optional[int]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise NwotError(f"{name}={raw!r}; allowed: a positive integer")
+    return value
+
+
+def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[int] = None) -> ParallelPlan:
+    """How to score a batch of cells on ``device``: the options, else ``NWOT_THREADS`` / ``NWOT_WORKERS``,
+    else the fastest of serial, intra-op threads and worker processes on this machine (measured once).
+
+    Measured on one conv + BatchNorm + ReLU + Gram step at batch 64 (a slice of an NB201 cell): one
+    thread; all cores as intra-op threads; and all cores as concurrent Python threads with one intra-op
+    thread each, a stand-in for worker processes (torch releases the GIL inside each op). Throughputs
+    are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
+    """
+    for name, value in (("threads", threads), ("workers", workers)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise NwotError(f"{name} must be a positive int or None, got {value!r}")
+    dev = torch.device("cpu" if device is None else device)
+    if threads is not None or workers is not None:
+        return ParallelPlan(threads or 1, workers or 1, Choice("parallel", f"{threads or 1}x{workers or 1}", "option"))
+    env_t, env_w = _env_int(ENV_THREADS), _env_int(ENV_WORKERS)
+    if env_t is not None or env_w is not None:
+        src = " ".join(f"{n}={v}" for n, v in ((ENV_THREADS, env_t), (ENV_WORKERS, env_w)) if v is not None)
+        return ParallelPlan(env_t or 1, env_w or 1, Choice("parallel", f"{env_t or 1}x{env_w or 1}", src))
+    if dev.type != "cpu":
+        return ParallelPlan(torch.get_num_threads(), 1, Choice("parallel", "serial", f"device {dev.type}: one process"))
+    return _cached(("parallel", "cpu"), _measure_parallel)
+
+
+def parallel_workload(method: str, batch: int = 64) -> Callable[[], object]:
+    """One conv 3x3 + BatchNorm (batch statistics) + ReLU + Gram step on a (batch, 16, 32, 32) tensor."""
+    import torch.nn.functional as F
+
+    from nwot.proxies import gram
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn((batch, 16, 32, 32), generator=g)
+    w = torch.randn((16, 16, 3, 3), generator=g) / 12.0
+
+    def step():
+        with torch.no_grad():
+            y = F.conv2d(x, w, padding=1)
+            y = torch.relu(F.batch_norm(y, None, None, training=True))
+            return gram.layer_gram(y.reshape(batch, -1), method, relu_output=True)
+
+    return step
+
+
+def _measure_parallel() -> ParallelPlan:
+    cores = available_cores()
+    if cores == 1:
+        return ParallelPlan(1, 1, Choice("parallel", "serial", "one core"))
+    t0 = time.perf_counter()
+    step = parallel_workload(gram_choice().chosen)
+    before = torch.get_num_threads()
+
+    def concurrent():
+        ts = [threading.Thread(target=step) for _ in range(cores)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    seconds = {}
+    try:
+        torch.set_num_threads(1)
+        set_blas_threads(1)
+        step()
+        seconds["serial"] = serial = best_seconds(step, 2)[0]
+        torch.set_num_threads(cores)
+        set_blas_threads(cores)
+        once = best_seconds(step, 1)[0]  # (its first run; threads on a busy machine can be 10-50x slower)
+        seconds[f"threads={cores}"] = once if once > 1.5 * serial else min(once, best_seconds(step, 1)[0])
+        torch.set_num_threads(1)
+        set_blas_threads(1)
+        once = best_seconds(concurrent, 1)[0] / cores  # per step at full throughput
+        seconds[f"workers={cores}"] = once if once > 1.5 * serial else min(once, best_seconds(concurrent, 1)[0] / cores)
+    finally:
+        torch.set_num_threads(before)
+        sync_blas_threads()
+    return decide_parallel(seconds, cores, time.perf_counter() - t0)
+
+
+def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) -> ParallelPlan:
+    """The plan from measured seconds per step: ``serial``, ``threads=<cores>``, ``workers=<cores>`` (the
+    workers' entry is wall time / cores, i.e. per step at full throughput). The fastest wins; a parallel
+    mode must beat serial by :data:`PARALLEL_MIN_GAIN`."""
+    best = min(seconds, key=seconds.get)
+    if seconds[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
+        best = "serial"
+    choice = Choice("parallel", best, "measured", seconds, {},
+                    "seconds per conv3x3+BN+ReLU+Gram step at batch 64 (workers: Python threads with one "
+                    "intra-op thread each, steps run concurrently)", cost_s)
+    if best.startswith("workers"):
+        return ParallelPlan(1, cores, choice)
+    if best.startswith("threads"):
+        return ParallelPlan(cores, 1, choice)
+    return ParallelPlan(1, 1, choice)
