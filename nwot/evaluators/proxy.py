@@ -66,12 +66,12 @@ class ScoreEvaluator:
                  data_dir=None, threads: Optional[int] = None, workers: Optional[int] = None) -> None:
         from nwot.data.datasets import scoring_batch
         from nwot.machine.calibration import allocator_choice
-        from nwot.machine.parallel import parallel_plan
+        from nwot.machine.parallel import check_options
 
         allocator_choice()  # reuse freed activation buffers across forward passes where that measured faster
+        check_options(threads, workers)  # (the plan itself is measured on the first map)
         self.space, self.cfg = space, cfg
         self.device = cfg.resolved_device()
-        parallel_plan(self.device, threads, workers)  # validates the options
         self.threads, self.workers = threads, workers
         if images is None:
             images = scoring_batch(cfg.dataset, batch_size=cfg.batch_size, seed=cfg.batch_seed, data_dir=data_dir)

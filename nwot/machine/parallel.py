@@ -15,8 +15,16 @@ from typing import Callable, Dict, Optional
 import torch
 
 from nwot.errors import NwotError
-from nwot.machine.calibration import (ENV_THREADS, ENV_WORKERS, Choice, _cached, best_seconds, gram_choice,
-                                      set_blas_threads, sync_blas_threads)
+from nwot.machine.calibration import (
+    ENV_THREADS,
+    ENV_WORKERS,
+    Choice,
+    _cached,
+    best_seconds,
+    gram_choice,
+    set_blas_threads,
+    sync_blas_threads,
+)
 
 #: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
 PARALLEL_MIN_GAIN = 1.1
@@ -57,6 +65,13 @@ def _env_int(name: str) -> Optional[int]:
     return value
 
 
+def check_options(threads: Optional[int] = None, workers: Optional[int] = None) -> None:
+    """Raise :class:`~nwot.errors.NwotError` unless ``threads`` / ``workers`` are positive ints or None."""
+    for name, value in (("threads", threads), ("workers", workers)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise NwotError(f"{name} must be a positive int or None, got {value!r}")
+
+
 def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[int] = None) -> ParallelPlan:
     """How to score a batch of cells on ``device``: the options, else ``NWOT_THREADS`` / ``NWOT_WORKERS``,
     else the fastest of serial, intra-op threads and worker processes on this machine (measured once).
@@ -66,9 +81,7 @@ def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[
     thread each, a stand-in for worker processes (torch releases the GIL inside each op). Throughputs
     are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
     """
-    for name, value in (("threads", threads), ("workers", workers)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise NwotError(f"{name} must be a positive int or None, got {value!r}")
+    check_options(threads, workers)
     dev = torch.device("cpu" if device is None else device)
     if threads is not None or workers is not None:
         return ParallelPlan(threads or 1, workers or 1, Choice("parallel", f"{threads or 1}x{workers or 1}", "option"))
@@ -82,22 +95,47 @@ def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[
 
 
 def parallel_workload(method: str, batch: int = 64) -> Callable[[], object]:
-    """One conv 3x3 + BatchNorm (batch statistics) + ReLU + Gram step on a (batch, 16, 32, 32) tensor."""
+    """conv 3x3 + BatchNorm (batch statistics) + ReLU + Gram at NB201's first and last stage shapes
+    ((batch, 16, 32, 32) and (batch, 64, 8, 8)): big and small ops, as in a cell."""
     import torch.nn.functional as F
 
     from nwot.proxies import gram
 
     g = torch.Generator().manual_seed(0)
-    x = torch.randn((batch, 16, 32, 32), generator=g)
-    w = torch.randn((16, 16, 3, 3), generator=g) / 12.0
+    shapes = ((16, 32), (64, 8))
+    xs = [torch.randn((batch, c, hw, hw), generator=g) for c, hw in shapes]
+    ws = [torch.randn((c, c, 3, 3), generator=g) / (3.0 * c ** 0.5) for c, _ in shapes]
 
     def step():
         with torch.no_grad():
-            y = F.conv2d(x, w, padding=1)
-            y = torch.relu(F.batch_norm(y, None, None, training=True))
-            return gram.layer_gram(y.reshape(batch, -1), method, relu_output=True)
+            for x, w in zip(xs, ws):
+                y = torch.relu(F.batch_norm(F.conv2d(x, w, padding=1), None, None, training=True))
+                gram.layer_gram(y.reshape(batch, -1), method, relu_output=True)
 
     return step
+
+
+def concurrent_seconds(step: Callable[[], object], n: int) -> float:
+    """Wall seconds for ``n`` Python threads (one intra-op thread each) to run ``step`` once each, side by
+    side, after a warm-up round (a thread's first torch / oneDNN call pays its own set-up)."""
+    ready = threading.Barrier(n + 1)
+
+    def work():
+        step()
+        ready.wait()
+        step()
+        ready.wait()
+
+    threads = [threading.Thread(target=work) for _ in range(n)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    t0 = time.perf_counter()
+    ready.wait()
+    dt = time.perf_counter() - t0
+    for t in threads:
+        t.join()
+    return dt
 
 
 def _measure_parallel() -> ParallelPlan:
@@ -107,28 +145,21 @@ def _measure_parallel() -> ParallelPlan:
     t0 = time.perf_counter()
     step = parallel_workload(gram_choice().chosen)
     before = torch.get_num_threads()
-
-    def concurrent():
-        ts = [threading.Thread(target=step) for _ in range(cores)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-
     seconds = {}
     try:
         torch.set_num_threads(1)
         set_blas_threads(1)
         step()
-        seconds["serial"] = serial = best_seconds(step, 2)[0]
+        seconds["serial"] = serial = best_seconds(step, 3)[0]
         torch.set_num_threads(cores)
         set_blas_threads(cores)
-        once = best_seconds(step, 1)[0]  # (its first run; threads on a busy machine can be 10-50x slower)
-        seconds[f"threads={cores}"] = once if once > 1.5 * serial else min(once, best_seconds(step, 1)[0])
+        once = best_seconds(step, 1)[0]  # includes starting the thread team; on a busy machine threads can
+        # be 10-50x slower (barriers wait for descheduled threads): then not worth more runs
+        seconds[f"threads={cores}"] = once if once > 5 * serial else min(once, best_seconds(step, 2)[0])
         torch.set_num_threads(1)
         set_blas_threads(1)
-        once = best_seconds(concurrent, 1)[0] / cores  # per step at full throughput
-        seconds[f"workers={cores}"] = once if once > 1.5 * serial else min(once, best_seconds(concurrent, 1)[0] / cores)
+        # per step at full throughput:
+        seconds[f"workers={cores}"] = min(concurrent_seconds(step, cores) for _ in range(2)) / cores
     finally:
         torch.set_num_threads(before)
         sync_blas_threads()
@@ -143,8 +174,8 @@ def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) 
     if seconds[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
         best = "serial"
     choice = Choice("parallel", best, "measured", seconds, {},
-                    "seconds per conv3x3+BN+ReLU+Gram step at batch 64 (workers: Python threads with one "
-                    "intra-op thread each, steps run concurrently)", cost_s)
+                    "seconds per step (conv3x3+BN+ReLU+Gram at 16x32x32 and 64x8x8, batch 64; workers: Python "
+                    "threads with one intra-op thread each, steps run concurrently)", cost_s)
     if best.startswith("workers"):
         return ParallelPlan(1, cores, choice)
     if best.startswith("threads"):
