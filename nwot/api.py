@@ -120,7 +120,8 @@ def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 10
 
     Run ``r`` uses seed ``seed + r`` for the sample, the scoring batch and the initialisation.
     Costs are measured wall seconds (build + score) of each cell; the ``n`` cells of a run are scored
-    with every core (``threads`` intra-op threads or ``workers`` processes; None: the faster, measured),
+    with every core (``threads`` intra-op threads or ``workers`` processes; None: worker processes where
+    they measured faster than one process),
     which changes no score. Each result's config records the plan and the run's wall seconds.
     """
     import time

@@ -138,8 +138,10 @@ def test_allocator_measured_choice_is_the_faster():
 def test_parallel_decision_rule():
     plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.8, "workers=2": 0.52}, cores=2)
     assert (plan.threads, plan.workers, plan.mode) == (1, 2, "workers")
-    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.55, "workers=2": 0.6}, cores=2)
-    assert (plan.threads, plan.workers, plan.mode) == (2, 1, "threads")
+    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.4, "workers=2": 0.6}, cores=2)
+    assert (plan.threads, plan.workers, plan.mode) == (1, 2, "workers")  # threads only when asked for
+    plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.4, "workers=2": 0.95}, cores=2)
+    assert plan.mode == "serial"
     plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.95, "workers=2": 0.97}, cores=2)
     assert plan.mode == "serial"  # less than PARALLEL_MIN_GAIN: a busy machine
 
@@ -168,6 +170,7 @@ def test_measured_parallel_plan_is_consistent():
         assert set(s) == {"serial", f"threads={parallel.available_cores()}",
                           f"workers={parallel.available_cores()}"}
         assert p.mode == ("serial" if p.choice.chosen == "serial" else p.choice.chosen.split("=")[0])
+        assert p.mode in parallel.AUTO_MODES
 
 
 def test_info_reports_the_choices(capsys):

@@ -181,8 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prescreen", type=int, default=0,
                    help="train evaluator: NASWOT pre-screening pool factor (0 = off)")
     p.add_argument("--threads", type=int, default=None,
-                   help="NASWOT: torch intra-op threads (default: every core as threads or worker processes, "
-                        "whichever measured faster; see `nwot info`)")
+                   help="NASWOT: torch intra-op threads (default: 1 thread per process, and every core as worker "
+                        "processes where they measured faster; see `nwot info`)")
     p.add_argument("--workers", type=int, default=None, help="NASWOT: scoring processes, one thread each")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     fmt = p.add_mutually_exclusive_group()

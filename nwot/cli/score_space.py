@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--address", default=None, help="ray: cluster address (default: start a local Ray)")
     p.add_argument("--workers", type=int, default=None,
                    help="serial: scoring processes, one thread each; ray: scoring tasks in flight (default: serial "
-                        "uses every core as threads or processes, whichever measured faster; see `nwot info`)")
+                        "uses every core as worker processes where they measured faster; see `nwot info`)")
     p.add_argument("--export", default=None, help="write the stored scores of this key to a CSV (.csv.xz ok)")
     p.add_argument("--threads", type=int, default=None,
                    help="serial: torch intra-op threads in this process (default: measured, see --workers)")

@@ -58,7 +58,7 @@ class ScoreEvaluator:
 
     The batch is loaded once and kept on the device, shared by every candidate (as the paper's search:
     every cell in a run sees the same batch). :meth:`map` scores many archs with the whole machine:
-    ``threads`` intra-op threads or ``workers`` processes (None: measured, see
+    ``threads`` intra-op threads or ``workers`` processes (None: workers where measured faster, see
     :func:`nwot.machine.parallel.parallel_plan`); a cell's score is the same either way.
     """
 

@@ -74,7 +74,8 @@ def check_options(threads: Optional[int] = None, workers: Optional[int] = None) 
 
 def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[int] = None) -> ParallelPlan:
     """How to score a batch of cells on ``device``: the options, else ``NWOT_THREADS`` / ``NWOT_WORKERS``,
-    else the fastest of serial, intra-op threads and worker processes on this machine (measured once).
+    else the faster of serial and worker processes on this machine (measured once; intra-op threads are
+    timed too but used only when asked for, see :data:`AUTO_MODES`).
 
     Measured on one conv + BatchNorm + ReLU + Gram step at batch 64 (a slice of an NB201 cell): one
     thread; all cores as intra-op threads; and all cores as concurrent Python threads with one intra-op
@@ -166,12 +167,21 @@ def _measure_parallel() -> ParallelPlan:
     return decide_parallel(seconds, cores, time.perf_counter() - t0)
 
 
+#: Modes the automatic plan may pick. Intra-op threads are timed (and shown by ``nwot info``) but only
+#: used when asked for: one step cannot predict them. On the shared 2-core machine a step measured 2
+#: threads 1.19x faster than one, and the README main job then took 179 s per run against 62 s for one
+#: thread (benchmarks/results/PERFORMANCE.md): a cell's ~250 small ops each end at a barrier that waits
+#: for a descheduled thread. Worker processes never wait for each other.
+AUTO_MODES = ("serial", "workers")
+
+
 def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) -> ParallelPlan:
     """The plan from measured seconds per step: ``serial``, ``threads=<cores>``, ``workers=<cores>`` (the
-    workers' entry is wall time / cores, i.e. per step at full throughput). The fastest wins; a parallel
-    mode must beat serial by :data:`PARALLEL_MIN_GAIN`."""
-    best = min(seconds, key=seconds.get)
-    if seconds[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
+    workers' entry is wall time / cores, i.e. per step at full throughput). The fastest of
+    :data:`AUTO_MODES` wins; workers must beat serial by :data:`PARALLEL_MIN_GAIN`."""
+    auto = {k: v for k, v in seconds.items() if k.split("=")[0] in AUTO_MODES}
+    best = min(auto, key=auto.get)
+    if auto[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
         best = "serial"
     choice = Choice("parallel", best, "measured", seconds, {},
                     "seconds per step (conv3x3+BN+ReLU+Gram at 16x32x32 and 64x8x8, batch 64; workers: Python "

@@ -68,7 +68,7 @@ def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: Score
     """Score every arch of ``archs`` not yet in ``store`` under ``cfg`` (see module docstring).
 
     The serial backend uses the whole machine: ``threads`` intra-op threads or ``workers`` processes
-    (None: the faster, measured by :func:`nwot.machine.parallel.parallel_plan`); scores do not
+    (None: workers where they measured faster, by :func:`nwot.machine.parallel.parallel_plan`); scores do not
     depend on it. The Ray backend runs one thread per task (its ``num_workers`` tasks in flight).
     """
     from nwot.errors import check_choice
