@@ -11,7 +11,8 @@ released code only in which units count: every ``nn.ReLU`` call, code = output >
 (the released code's extra rules are nwot's ``compat="reference"``). The kernel is accumulated in
 float64 numpy, so it is exact (integers < 2^53) like nwot's. The network is nwot's NB201
 ``TinyNetwork`` (same weights for the same init seed) with PyTorch's own ``nn.AvgPool2d`` kernel, as
-the released code uses: nwot's bit-identical shift-and-add pooling is switched off here.
+the released code uses, and the released code's node sums (``none`` edges multiplied in): nwot's
+bit-identical shift-and-add pooling and its skipping of ``none`` edges are switched off here.
 """
 from __future__ import annotations
 
@@ -20,9 +21,23 @@ import torch
 import torch.nn as nn
 
 
+def _plain_cell_forward(cell, x):
+    """The released code's node sums: every edge's output added, ``none`` edges (``x * 0``) included."""
+    from nwot.spaces.nb201.model import EDGES, NUM_NODES
+
+    nodes = [x]
+    for i in range(1, NUM_NODES):
+        terms = [layer(nodes[j]) for layer, (j, t) in zip(cell.layers, EDGES) if t == i]
+        nodes.append(sum(terms[1:], terms[0]))
+    return nodes[-1]
+
+
 def build_network(arch, init_seed: int, num_classes: int = 10) -> nn.Module:
-    """NB201 network of ``arch`` with ``torch.manual_seed(init_seed)`` init; ATen's ``nn.AvgPool2d``."""
-    from nwot.spaces.nb201.model import Pooling, build_nb201
+    """NB201 network of ``arch`` with ``torch.manual_seed(init_seed)`` init; ATen's ``nn.AvgPool2d`` and
+    plain node sums (nwot's network skips ``none`` edges)."""
+    import functools
+
+    from nwot.spaces.nb201.model import InferCell, Pooling, build_nb201
 
     with torch.random.fork_rng():
         torch.manual_seed(init_seed)
@@ -31,6 +46,8 @@ def build_network(arch, init_seed: int, num_classes: int = 10) -> nn.Module:
         if isinstance(m, Pooling):
             assert m.preprocess is None  # NB201 cells keep the width
             m.forward = m.op  # the plain nn.AvgPool2d module
+        if isinstance(m, InferCell):
+            m.forward = functools.partial(_plain_cell_forward, m)
     return net
 
 

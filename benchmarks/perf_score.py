@@ -1,375 +1,427 @@
-"""Speed of nwot's exact NASWOT scorer against a straightforward baseline, side by side, in one run.
+"""Speed of nwot's exact NASWOT scorer at each CPU dispatch level, side by side, in one run (issue #14).
 
-Measured (all on the same 50 seeded NB201 cells, scoring batch = 128 CIFAR-10 images, batch seed 0,
-init seed 0, CIFAR-10 head)::
+One run measures, at torch's **default** dispatch and at the **avx2** level (this script re-running
+itself in a fresh interpreter with ``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2
+MKL_ENABLE_INSTRUCTIONS=AVX2 NWOT_EMULATE_INT8_WITHOUT_VNNI=1``, i.e. AVX2 kernels everywhere and
+``torch._int_mm`` as torch runs it on a CPU without AVX-512 VNNI)::
 
-    per cell   nwot      build + score with nwot.evaluators.ScoreEvaluator (what a search pays per cell)
-               baseline  benchmarks/naswot_baseline.py: build, hooks copying codes to numpy, float64
-                         c cᵀ + (1-c)(1-c)ᵀ per ReLU, slogdet (the paper's released code's way)
-               floor     build + one plain forward pass, no hooks (what any scorer must pay)
-    search     `nwot search -n 100` in a fresh process: interpreter start, imports, data and table
-               loading, 100 cells built and scored, report
-    space      score_space("nb201", first N cells): cells / second into a fresh SQLite store
-    ray        the same through the Ray backend with 1 and 2 workers (local Ray, start-up excluded)
+    calibration  what nwot.machine.calibration picks at that level, with its timings and cost
+    cells        per NB201 cell (seeded sample, batch 128, seeds 0): baseline / nwot / floor interleaved,
+                 the order rotating per repeat, medians; target nwot / floor <= 1.25
+                   nwot      build + score with ScoreEvaluator (1 thread)
+                   baseline  benchmarks/naswot_baseline.py (the paper's released code's way)
+                   floor     build + one plain forward pass, no hooks (what any scorer pays)
+    mainjob      the README main job `nwot search --space nb201 --dataset cifar10 -n 100 --runs 3` in a
+                 fresh process with the plan `nwot info` measured just before (NWOT_THREADS / NWOT_WORKERS),
+                 wall seconds per run, against 1.3 x (the summed floor of each run's 100 cells / cores used)
+    profile      where nwot's time goes on a few cells (module wrappers + torch.profiler top ops)
+    knobs        micro-timings per dispatch knob (benchmarks/dispatch_knobs.py): which knob moves which kernel
 
-The machine is shared, so each cell runs baseline, nwot and floor in turn (the order rotating per
-repeat), ``--repeats`` times, and medians are reported with the load average at start and end.
-BLAS and torch use ``--threads`` threads in every measured path. Results: ``<out>/perf_score_<tag>.csv``
-(per cell), ``.json`` (summary, command, git commit, machine) and ``.png``; ``--report`` writes
-``<out>/PERFORMANCE.md`` from every saved ``perf_score_*.json``::
+Results: ``<out>/perf_score_<tag>.csv`` (per cell and level), ``.json`` (everything, with the command,
+git commit, machine: CPU model and flags, threads, torch build, load average at start / end of each
+part) and ``.png``; ``<out>/PERFORMANCE.md`` is regenerated from every saved ``perf_score_*.json``::
 
-    python benchmarks/perf_score.py --threads 1 --tag cpu            # this machine
-    python benchmarks/perf_score.py --device cuda --tag h100          # on a GPU machine
-    python benchmarks/perf_score.py --report                          # regenerate PERFORMANCE.md only
+    nice -n 10 python benchmarks/perf_score.py --tag cpu          # both levels, ~15 min on 2 cores
+    python benchmarks/perf_score.py --levels default --skip mainjob,knobs --cells 6   # quick look
+    python benchmarks/perf_score.py --report                        # PERFORMANCE.md only
 """
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
+import random
+import statistics
+import subprocess
 import sys
-
-if __name__ == "__main__":  # BLAS thread pools are sized at import: set them before numpy / torch load
-    _t = next((sys.argv[i + 1] for i, a in enumerate(sys.argv[:-1]) if a == "--threads"), "1")
-    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[_var] = _t
-
-import json  # noqa: E402
-import random  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import tempfile
+import time
+from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
 from perf_report import write_report  # noqa: E402
 
-from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
+from nwot.study.provenance import command_line, git_state  # noqa: E402
+
+#: Environment of each dispatch level (added to the user's environment of the run).
+LEVELS = {
+    "default": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "NWOT_EMULATE_INT8_WITHOUT_VNNI": "1"},
+}
+#: Knob settings timed by the ``knobs`` part, one fresh interpreter each.
+KNOBS = [{}, {"ATEN_CPU_CAPABILITY": "avx2"}, {"ONEDNN_MAX_CPU_ISA": "AVX2"}, {"MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+         {"ATEN_CPU_CAPABILITY": "default"}, LEVELS["avx2"]]
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+MAIN_JOB = ["search", "--space", "nb201", "--dataset", "cifar10", "-n", "100", "--runs", "3"]
+TARGET_CELL = 1.25  # nwot / floor per cell
+TARGET_JOB = 1.3  # main job per run / (summed floor / cores used)
+PARTS = ("calibration", "cells", "mainjob", "profile", "knobs")
 
 
-def sync(device: str) -> None:
-    import torch
+def clean_env(extra: dict) -> dict:
+    """The user's environment without any dispatch or thread override, plus ``extra``."""
+    drop = set(LEVELS["avx2"]) | set(ONE_THREAD) | {"NWOT_GRAM_METHOD", "NWOT_POOL_METHOD", "NWOT_THREADS",
+                                                    "NWOT_WORKERS", "NWOT_KEEP_FREED_MEMORY"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.update(extra)
+    return env
 
-    if device.startswith("cuda"):
-        torch.cuda.synchronize(torch.device(device))
+
+def load() -> list:
+    return list(os.getloadavg())
 
 
-def timed(fn, device: str):
-    """(wall seconds, process CPU seconds, result) of ``fn()``."""
-    sync(device)
+# --------------------------------------------------------------------------------------------------
+# Child: measurements at one level (torch imported under that level's environment).
+# --------------------------------------------------------------------------------------------------
+
+
+def timed(fn):
     t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
-    sync(device)
     return time.perf_counter() - t0, time.process_time() - c0, out
 
 
-def floor_time(sp, arch, images, init_seed: int, device: str) -> float:
-    """Seconds to build ``arch`` (seeded) and run one plain forward pass (BN batch statistics, no hooks)."""
+def floor_run(sp, arch, images, init_seed: int):
+    """Build ``arch`` (seeded) and run one plain forward pass (BN batch statistics, no hooks)."""
     import torch
 
     from nwot.seeding import torch_seed
 
-    def run():
-        with torch_seed(init_seed):
-            net = sp.build(arch, num_classes=10).to(device)
-        net.train()
-        with torch.no_grad():
-            net(images)
-
-    return timed(run, device)[:2]
+    with torch_seed(init_seed):
+        net = sp.build(arch, num_classes=10)
+    net.train()
+    with torch.no_grad():
+        net(images)
 
 
 def per_cell(args, archs, images) -> list:
-    """Median seconds of baseline / nwot / floor per cell, and both scores."""
     from naswot_baseline import baseline_score
     from tqdm import tqdm
 
-    from nwot.evaluators.proxy import ProxyEvaluator
+    from nwot.evaluators.proxy import ProxyEvaluator as ScoreEvaluator
     from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.base import get_space
 
     sp = get_space("nb201")
-    ev = ProxyEvaluator(sp, ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed,
-                                        init_seed=args.init_seed, device=args.device), images=images)
-    runners = {
-        "baseline": lambda a: baseline_score(a, images, args.init_seed, device=args.device),
-        "nwot": lambda a: ev.score(a),
-        "floor": lambda a: floor_time(sp, a, images, args.init_seed, args.device),
-    }
+    ev = ScoreEvaluator(sp, ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed,
+                                        init_seed=args.init_seed, device="cpu"), images=images)
+    runners = {"baseline": lambda a: baseline_score(a, images, args.init_seed),
+               "nwot": lambda a: ev.score(a),
+               "floor": lambda a: floor_run(sp, a, images, args.init_seed)}
     names = list(runners)
     rows = []
     for index, arch_str in tqdm(archs, desc="cells", unit="cell", disable=args.quiet):
         arch = sp.decode(arch_str)
-        times = {k: [] for k in names}
+        for k in names:  # warm: the first call of a shape pays oneDNN's kernel generation
+            runners[k](arch)
+        wall = {k: [] for k in names}
         cpu = {k: [] for k in names}
         scores = {}
         for rep in range(args.repeats):
-            for k in names[rep % 3:] + names[:rep % 3]:  # rotate who goes first
-                if k == "floor":
-                    t, c = runners[k](arch)
-                else:
-                    t, c, s = timed(lambda: runners[k](arch), args.device)
-                times[k].append(t)
+            for k in names[rep % 3:] + names[:rep % 3]:
+                t, c, s = timed(functools.partial(runners[k], arch))
+                wall[k].append(t)
                 cpu[k].append(c)
-                if k != "floor":
-                    if scores.setdefault(k, s) != s:
-                        raise RuntimeError(f"{k} score of cell {index} changed between repeats: {scores[k]} != {s}")
+                if k != "floor" and scores.setdefault(k, s) != s:
+                    raise RuntimeError(f"{k} score of cell {index} changed between repeats: {scores[k]} != {s}")
         b, n = scores["baseline"], scores["nwot"]
-        rel = 0.0 if b == n else abs(b - n) / abs(b)
-        rows.append({"index": index, "arch": arch_str, "baseline_s": statistics.median(times["baseline"]),
-                     "nwot_s": statistics.median(times["nwot"]), "floor_s": statistics.median(times["floor"]),
+        rows.append({"index": index, "arch": arch_str, **{f"{k}_s": statistics.median(wall[k]) for k in names},
                      **{f"{k}_cpu_s": statistics.median(cpu[k]) for k in names},
-                     "score_nwot": n, "score_baseline": b, "rel_diff": rel})
+                     "score_nwot": n, "score_baseline": b, "rel_diff": 0.0 if b == n else abs(b - n) / abs(b)})
     return rows
 
 
-def search_end_to_end(args) -> dict:
-    """``nwot search -n N`` in a fresh interpreter; wall time of the whole process and its parts."""
-    code = f"""
-import json, resource, sys, time
-t0, c0 = time.perf_counter(), time.process_time()
-import torch
-torch.set_num_threads({args.threads})
-from nwot.cli.main import main
-t1 = time.perf_counter()
-rc = main(["search", "-n", "{args.search_n}", "--seed", "0", "--device", "{args.device}", "--quiet", "--json"])
-t2 = time.perf_counter()
-print("PERF " + json.dumps({{"rc": rc, "import_s": t1 - t0, "search_s": t2 - t1, "cpu_s": time.process_time() - c0,
-                            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
-"""
-    t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(REPO)})
-    wall = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise RuntimeError(f"search subprocess failed:\n{r.stderr[-3000:]}")
-    lines = r.stdout.strip().splitlines()
-    perf = json.loads(lines[-1][5:])
-    report = json.loads("\n".join(lines[:-1]))
-    run = report["runs"][0]
-    return {"n": args.search_n, "wall_s": wall, **perf, "scoring_s": run["used_time"], "best_index": run["index"],
-            "best_test_accuracy": run["test_accuracy"],
-            "includes": "python start, import torch + nwot, embedded CIFAR-10 batch and NB201 table loading, "
-                        f"{args.search_n} cells sampled, built and scored, JSON report"}
+def cell_summary(rows) -> dict:
+    r = [x["nwot_s"] / x["floor_s"] for x in rows]
+    sb = [x["baseline_s"] / x["nwot_s"] for x in rows]
+    q = statistics.quantiles(r, n=10, method="inclusive") if len(r) > 1 else r * 9
+    return {"cells": len(rows), "nwot_median_s": statistics.median(x["nwot_s"] for x in rows),
+            "floor_median_s": statistics.median(x["floor_s"] for x in rows),
+            "baseline_median_s": statistics.median(x["baseline_s"] for x in rows),
+            "nwot_over_floor_median": statistics.median(r), "nwot_over_floor_p90": q[-1],
+            "nwot_over_floor_max": max(r), "cells_within_target": sum(v <= TARGET_CELL for v in r),
+            "speedup_vs_baseline_median": statistics.median(sb), "speedup_vs_baseline_min": min(sb),
+            "baseline_over_floor_median": statistics.median(x["baseline_s"] / x["floor_s"] for x in rows),
+            "cpu_nwot_over_floor_median": statistics.median(x["nwot_cpu_s"] / x["floor_cpu_s"] for x in rows),
+            "cpu_nwot_over_floor_max": max(x["nwot_cpu_s"] / x["floor_cpu_s"] for x in rows),
+            "cpu_speedup_vs_baseline_median": statistics.median(x["baseline_cpu_s"] / x["nwot_cpu_s"] for x in rows),
+            "max_rel_score_diff": max(x["rel_diff"] for x in rows),
+            "singular_cells": sum(x["score_nwot"] == float("-inf") for x in rows)}
 
 
-def _warm_worker(n: int) -> None:
-    """Ray warm-up task: import what a scoring task needs, then wait so that ``n`` of them take ``n`` workers."""
-    import nwot.scores.job  # noqa: F401
+def main_job_args(args) -> list:
+    """The README main job, or a smaller one for a quick check (``--job-n`` / ``--job-runs``)."""
+    job = list(MAIN_JOB)
+    if args.job_n is not None:
+        job[job.index("-n") + 1] = str(args.job_n)
+    if args.job_runs is not None:
+        job[job.index("--runs") + 1] = str(args.job_runs)
+    return job
+
+
+def main_job(args, level_env: dict) -> dict:
+    """The README main job in a fresh process, then the floor of each of its runs' 100 cells."""
+    import torch
+
     from nwot.data.datasets import scoring_batch
+    from nwot.spaces.base import get_space
 
-    scoring_batch("cifar10", batch_size=8, seed=0)
-    time.sleep(2.0)
-
-
-def space_rate(args, n_cells: int, backend: str, workers=None) -> dict:
-    """Cells / second of score_space on the first ``n_cells`` NB201 cells into a fresh store."""
-    from nwot.scores.scorer import ScoreConfig
-    from nwot.scores.job import score_space
-    from nwot.scores.scorer import space_archs
-    from nwot.scores.store import ScoreStore
-
-    cfg = ScoreConfig(batch_size=args.batch_size, batch_seed=args.batch_seed, init_seed=args.init_seed,
-                      device=args.device)
-    archs = space_archs("nb201", limit=n_cells)
-    kwargs = {}
-    if backend == "ray":
-        import ray
-
-        ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(args.threads)}})
-        kwargs = {"num_workers": workers, "cpus_per_task": args.threads}
-        warm = ray.remote(_warm_worker).options(num_cpus=1)
-        ray.get([warm.remote(workers) for _ in range(workers)])  # worker processes up, torch + nwot imported
-    try:
-        with tempfile.TemporaryDirectory() as d, ScoreStore(Path(d) / "s.sqlite") as store:
-            t0 = time.perf_counter()
-            res = score_space("nb201", archs, cfg, store, chunk_size=args.chunk_size, progress=not args.quiet,
-                              backend=backend, **kwargs)
-            wall = time.perf_counter() - t0
-    finally:
-        if backend == "ray":
-            ray.shutdown()
-    return {"backend": backend, "workers": workers, "cells": res.scored, "wall_s": wall,
-            "cells_per_s": res.scored / wall}
+    env = clean_env(level_env)
+    job = main_job_args(args)
+    info = subprocess.run([sys.executable, "-m", "nwot.cli", "info", "--json"], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=True)
+    plan = json.loads(info.stdout)["choices"]["parallel"]
+    # The plan nwot measured a moment ago, passed on so that "cores used" is the job's own (a busy
+    # machine can otherwise flip the decision between the two processes).
+    env = {**env, "NWOT_THREADS": str(plan["threads"]), "NWOT_WORKERS": str(plan["workers"])}
+    cmd = [sys.executable, "-m", "nwot.cli", *job]
+    la0 = load()
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    la1 = load()
+    if r.returncode != 0:
+        raise RuntimeError(f"main job failed:\n{r.stderr[-3000:]}")
+    runs = int(job[job.index("--runs") + 1])
+    n = int(job[job.index("-n") + 1])
+    sp = get_space("nb201")
+    torch.set_num_threads(1)
+    floors = []
+    for s in range(runs):  # run s: seed s for the draws, the batch and the init (nwot.api.naswot_search)
+        rng = random.Random(s)
+        images = scoring_batch("cifar10", batch_size=128, seed=s)
+        cells = [sp.sample(rng) for _ in range(n)]
+        floor_run(sp, cells[0], images, s)
+        floors.append(sum(timed(functools.partial(floor_run, sp, a, images, s))[0] for a in cells))
+    cores = plan["threads"] * plan["workers"]
+    per_run = wall / runs
+    bound = statistics.fmean(floors) / cores
+    return {"command": "nwot " + " ".join(job), "n": n, "runs": runs, "wall_s": wall, "per_run_s": per_run, "plan": plan,
+            "cores_used": cores, "floor_sum_s": floors, "floor_sum_per_core_s": bound,
+            "target_per_run_s": TARGET_JOB * bound, "ratio": per_run / bound, "stdout": r.stdout,
+            "load_avg_start": la0, "load_avg_end": la1,
+            "includes": "python start, imports, calibration, embedded data and table, 3 x 100 cells, report"}
 
 
 def profile_breakdown(args, archs, images) -> dict:
-    """Seconds per part of nwot's scoring of a few cells: wall-clock wrappers around every leaf module's
-    forward, around the NASWOT hook (``_KernelAccumulator.add``) and around the model build."""
+    """Wall seconds per part of nwot's scoring of a few cells, and torch.profiler's top operators."""
     from collections import defaultdict
 
     import torch.nn as nn
+    from torch.profiler import ProfilerActivity, profile
 
     import nwot.proxies.naswot as score_mod
-    from nwot.spaces.nb201.model import Pooling, Zero
     from nwot.proxies.naswot import naswot_score
     from nwot.seeding import torch_seed
     from nwot.spaces.base import get_space
+    from nwot.spaces.nb201.model import Pooling
 
     sp = get_space("nb201")
     totals = defaultdict(float)
 
     def wrap(fn, label):
         def run(*a, **k):
-            sync(args.device)
             t0 = time.perf_counter()
             out = fn(*a, **k)
-            sync(args.device)
             totals[label] += time.perf_counter() - t0
             return out
         return run
 
     families = ((nn.Conv2d, "convolution"), (nn.BatchNorm2d, "batch norm (batch statistics)"), (nn.ReLU, "relu"),
                 (Pooling, "avg_pool_3x3 (cells)"), (nn.AvgPool2d, "avg_pool (reduction blocks)"),
-                (Zero, "none (zero)"), (nn.Linear, "head"), (nn.AdaptiveAvgPool2d, "head"))
+                (nn.Linear, "head"), (nn.AdaptiveAvgPool2d, "head"))
     add = score_mod._KernelAccumulator.add
-    score_mod._KernelAccumulator.add = wrap(add, "NASWOT hooks: checks, codes, int8 Gram")
+    score_mod._KernelAccumulator.add = wrap(add, "NASWOT hooks: checks, codes, Gram products")
     wall = 0.0
+    cells = [sp.decode(a) for _, a in archs[:args.profile_cells]]
     try:
-        for _, a in archs[:args.profile_cells]:
+        for a in cells:
             t0 = time.perf_counter()
             with torch_seed(args.init_seed):
-                net = sp.build(sp.decode(a), num_classes=10)
+                net = sp.build(a, num_classes=10)
             totals["build (seeded init)"] += time.perf_counter() - t0
             for m in net.modules():
                 label = next((lab for cls, lab in families if isinstance(m, cls)), None)
                 if label is not None:
                     m.forward = wrap(m.forward, label)
-            naswot_score(net, images, device=args.device)
-            sync(args.device)
+            naswot_score(net, images, device="cpu")
             wall += time.perf_counter() - t0
     finally:
         score_mod._KernelAccumulator.add = add
     parts = dict(totals)
-    parts["rest: node sums, module calls, state save/restore, logdet"] = max(wall - sum(totals.values()), 0.0)
-    return {"cells": args.profile_cells, "wall_s": wall, "seconds": parts}
+    parts["rest: node sums, module calls, state, logdet"] = max(wall - sum(totals.values()), 0.0)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for a in cells:
+            with torch_seed(args.init_seed):
+                net = sp.build(a, num_classes=10)
+            naswot_score(net, images, device="cpu")
+    ops = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:12]
+    top = [{"op": e.key, "self_cpu_s": e.self_cpu_time_total / 1e6, "calls": e.count} for e in ops]
+    return {"cells": len(cells), "wall_s": wall, "seconds": parts, "profiler_top_ops": top}
 
 
-def plot(rows, path: Path, title: str) -> None:
+def child(args) -> int:
+    import torch
+
+    torch.set_num_threads(1)
+    from nwot.adapters.embedded import nb201_arch_strings
+    from nwot.data.datasets import scoring_batch
+    from nwot.study.machine_info import machine_report
+    from nwot.study.provenance import machine
+
+    level_env = json.loads(args.level_env)
+    skip = set(filter(None, args.skip.split(",")))
+    out = {"level": args.child, "env": level_env, "machine": machine("cpu", 1), "load_avg_start": load()}
+    if "calibration" not in skip:
+        t0 = time.perf_counter()
+        out["calibration"] = machine_report(calibrate=True)
+        out["calibration"]["wall_s"] = time.perf_counter() - t0
+    names = nb201_arch_strings()
+    cells = sorted(random.Random(args.cells_seed).sample(range(len(names)), args.cells))
+    archs = [(i, names[i]) for i in cells]
+    images = scoring_batch("cifar10", batch_size=args.batch_size, seed=args.batch_seed)
+    if "cells" not in skip:
+        la = load()
+        out["rows"] = per_cell(args, archs, images)
+        out["per_cell"] = {**cell_summary(out["rows"]), "load_avg_start": la, "load_avg_end": load()}
+    if "profile" not in skip and args.profile_cells > 0:
+        out["profile"] = profile_breakdown(args, archs, images)
+    if "mainjob" not in skip:
+        out["mainjob"] = main_job(args, level_env)
+    out["load_avg_end"] = load()
+    Path(args.child_out).write_text(json.dumps(out, indent=2) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Parent: one child per level, then the knobs, the files and the report.
+# --------------------------------------------------------------------------------------------------
+
+
+def knobs() -> list:
+    res = []
+    for extra in KNOBS:
+        r = subprocess.run([sys.executable, str(REPO / "benchmarks" / "dispatch_knobs.py")], cwd=REPO,
+                           env=clean_env({**ONE_THREAD, **extra}), capture_output=True, text=True, check=True)
+        res.append(json.loads(r.stdout.strip().splitlines()[-1]))
+    return res
+
+
+def plot(result: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    x = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(14, 4.5))
-    w = 0.28
-    for k, (key, label) in enumerate((("baseline_s", "baseline (paper-code style)"), ("nwot_s", "nwot"),
-                                      ("floor_s", "floor: build + plain forward"))):
-        ax.bar(x + (k - 1) * w, [r[key] for r in rows], w, label=label)
-    ax.set_xticks(x, [str(r["index"]) for r in rows], rotation=90, fontsize=7)
+    levels = [lv for lv in result["levels"] if "rows" in result["levels"][lv]]
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.5), gridspec_kw={"width_ratios": [3, 1]})
+    ax = axes[0]
+    for k, lv in enumerate(levels):
+        rows = result["levels"][lv]["rows"]
+        xs = [i + 0.4 * k for i in range(len(rows))]
+        ax.bar(xs, [r["nwot_s"] / r["floor_s"] for r in rows], 0.4, label=f"nwot / floor, {lv}")
+    ax.axhline(TARGET_CELL, color="k", ls="--", lw=1, label=f"target {TARGET_CELL}")
+    if levels:
+        rows = result["levels"][levels[0]]["rows"]
+        ax.set_xticks(range(len(rows)), [str(r["index"]) for r in rows], rotation=90, fontsize=7)
     ax.set_xlabel("NB201 index")
-    ax.set_ylabel("seconds per cell (median)")
-    ax.set_title(title)
-    ax.legend()
+    ax.set_ylabel("nwot / floor (medians)")
+    ax.set_ylim(0.8, max(1.6, ax.get_ylim()[1]))
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    jobs = [(lv, result["levels"][lv]["mainjob"]) for lv in result["levels"] if "mainjob" in result["levels"][lv]]
+    ax.bar([lv for lv, _ in jobs], [j["per_run_s"] for _, j in jobs], 0.5, label="per run, end to end")
+    ax.scatter([lv for lv, _ in jobs], [j["target_per_run_s"] for _, j in jobs], color="k", marker="_", s=900,
+               label=f"target {TARGET_JOB} x floor / cores")
+    ax.set_ylabel("seconds per run (N = 100)")
+    ax.legend(fontsize=8)
+    fig.suptitle(f"nwot on {result['machine']['cpu_model']} ({', '.join(levels)} dispatch)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
+def parent(args, argv) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    skip = set(filter(None, args.skip.split(",")))
+    from nwot.study.provenance import machine
+
+    result = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine("cpu", 1),
+              "started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_avg_start": load(),
+              "config": {k: v for k, v in vars(args).items() if k not in ("report", "child", "child_out")},
+              "targets": {"nwot_over_floor": TARGET_CELL, "main_job_ratio": TARGET_JOB}, "levels": {}}
+    t_start = time.time()
+    for level in filter(None, args.levels.split(",")):
+        if level not in LEVELS:
+            raise SystemExit(f"unknown level {level!r}; allowed: {', '.join(LEVELS)}")
+        with tempfile.TemporaryDirectory() as d:
+            dest = Path(d) / "level.json"
+            cmd = [sys.executable, __file__, "--child", level, "--child-out", str(dest),
+                   "--level-env", json.dumps(LEVELS[level]), *argv]
+            print(f"[{time.strftime('%H:%M:%S')}] level {level}: load {load()[0]:.2f}", flush=True)
+            subprocess.run(cmd, cwd=REPO, env=clean_env({**ONE_THREAD, **LEVELS[level]}), check=True)
+            result["levels"][level] = json.loads(dest.read_text())
+    if "knobs" not in skip:
+        result["knobs"] = knobs()
+    result["load_avg_end"] = load()
+    result["wall_s"] = time.time() - t_start
+    rows = [{"level": lv, **r} for lv, d in result["levels"].items() for r in d.get("rows", [])]
+    tag = args.tag
+    if rows:
+        import pandas as pd
+
+        pd.DataFrame(rows).to_csv(out / f"perf_score_{tag}.csv", index=False)
+        plot(result, out / f"perf_score_{tag}.png")
+    (out / f"perf_score_{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
+    summary = {lv: {k: d.get(k) for k in ("per_cell",)} for lv, d in result["levels"].items()}
+    for lv, d in result["levels"].items():
+        if "mainjob" in d:
+            summary[lv]["mainjob"] = {k: d["mainjob"][k] for k in ("per_run_s", "target_per_run_s", "ratio",
+                                                                   "cores_used")}
+    print(json.dumps(summary, indent=2))
+    print(f"wrote {out / f'perf_score_{tag}.json'}; report: {write_report(out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--cells", type=int, default=50, help="NB201 cells timed one by one (default: 50)")
+    p.add_argument("--levels", default="default,avx2", help="dispatch levels to measure (default: default,avx2)")
+    p.add_argument("--cells", type=int, default=24, help="NB201 cells timed one by one (default: 24)")
     p.add_argument("--cells-seed", type=int, default=0, help="random.Random seed of the cell choice (default: 0)")
-    p.add_argument("--repeats", type=int, default=3, help="timings per cell and scorer (default: 3)")
+    p.add_argument("--repeats", type=int, default=2, help="timings per cell and scorer (default: 2)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--batch-seed", type=int, default=0)
     p.add_argument("--init-seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default: 1)")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda / cuda:N")
-    p.add_argument("--search-n", type=int, default=100, help="cells of the end-to-end search (default: 100)")
-    p.add_argument("--space-cells", type=int, default=100, help="cells for the score_space rate (default: 100)")
-    p.add_argument("--ray-cells", type=int, default=48, help="cells per Ray scaling point (0: skip; default: 48)")
-    p.add_argument("--ray-workers", default="1,2", help="Ray worker counts to time (default: 1,2)")
-    p.add_argument("--chunk-size", type=int, default=8, help="cells per store transaction / Ray task (default: 8)")
-    p.add_argument("--profile-cells", type=int, default=5, help="cells under torch.profiler (0: skip; default: 5)")
-    p.add_argument("--skip", default="", help="comma list of parts to skip: cells, search, space, ray, profile")
-    p.add_argument("--tag", default=None, help="result name suffix (default: the device type)")
+    p.add_argument("--job-n", type=int, default=None, help="main job: cells per run (default: the README's 100)")
+    p.add_argument("--job-runs", type=int, default=None, help="main job: runs (default: the README's 3)")
+    p.add_argument("--profile-cells", type=int, default=3, help="cells profiled per level (0: skip; default: 3)")
+    p.add_argument("--skip", default="", help=f"comma list of parts to skip: {', '.join(PARTS)}")
+    p.add_argument("--tag", default="cpu", help="result name suffix (default: cpu)")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results"), help="results folder")
     p.add_argument("--report", action="store_true", help="only regenerate PERFORMANCE.md from saved results")
-    p.add_argument("--update", action="store_true",
-                   help="replace only the parts run (see --skip) in an existing perf_score_<tag>.json")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--child-out", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--level-env", default="{}", help=argparse.SUPPRESS)
     return p
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
-    out = Path(args.out)
     if args.report:
-        print(f"wrote {write_report(out)}")
+        print(f"wrote {write_report(Path(args.out))}")
         return 0
-    import torch
-
-    from nwot.data.datasets import scoring_batch
-    from nwot.adapters.embedded import nb201_arch_strings
-
-    torch.set_num_threads(args.threads)
-    skip = set(filter(None, args.skip.split(",")))
-    tag = args.tag or torch.device(args.device).type
-    command = command_line(__file__, argv)
-    load_start = os.getloadavg()
-    t_start = time.time()
-    names = nb201_arch_strings()
-    cells = sorted(random.Random(args.cells_seed).sample(range(len(names)), args.cells))
-    archs = [(i, names[i]) for i in cells]
-    t0 = time.perf_counter()
-    images = scoring_batch("cifar10", batch_size=args.batch_size, seed=args.batch_seed).to(args.device)
-    batch_load_s = time.perf_counter() - t0
-    result = {}
-    if args.update and (out / f"perf_score_{tag}.json").exists():
-        result = json.loads((out / f"perf_score_{tag}.json").read_text())
-        parts = sorted({"cells", "profile", "search", "space", "ray"} - skip)
-        result.setdefault("updates", []).append({"command": command, "git": git_state(), "load_avg_start": load_start,
-                                                 "parts": parts})
-    result = result or {"command": command, "git": git_state(), "machine": machine(args.device, args.threads),
-              "started": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_start)),
-              "load_avg_start": load_start, "config": {k: v for k, v in vars(args).items() if k != "report"},
-              "cells": cells, "batch_load_s": batch_load_s}
-    out.mkdir(parents=True, exist_ok=True)
-    if "cells" not in skip:
-        rows = per_cell(args, archs, images)
-        import pandas as pd
-
-        df = pd.DataFrame(rows)
-        df.to_csv(out / f"perf_score_{tag}.csv", index=False)
-        result["per_cell"] = {
-            "baseline_median_s": float(df["baseline_s"].median()), "nwot_median_s": float(df["nwot_s"].median()),
-            "floor_median_s": float(df["floor_s"].median()),
-            "ratio_of_medians": float(df["baseline_s"].median() / df["nwot_s"].median()),
-            "median_ratio": float((df["baseline_s"] / df["nwot_s"]).median()),
-            "min_ratio": float((df["baseline_s"] / df["nwot_s"]).min()),
-            "nwot_over_floor_median": float((df["nwot_s"] / df["floor_s"]).median()),
-            "cpu_s_median": {k: float(df[f"{k}_cpu_s"].median()) for k in ("baseline", "nwot", "floor")},
-            "cpu_median_ratio": float((df["baseline_cpu_s"] / df["nwot_cpu_s"]).median()),
-            "max_rel_score_diff": float(df["rel_diff"].max()),
-            "singular_cells": int((df["score_nwot"] == float("-inf")).sum())}
-        plot(rows, out / f"perf_score_{tag}.png",
-             f"NASWOT seconds per NB201 cell, batch {args.batch_size}, {args.device}, {args.threads} thread(s)")
-    if "profile" not in skip and args.profile_cells > 0:
-        result["profile"] = profile_breakdown(args, archs, images)
-    if "search" not in skip:
-        result["search"] = search_end_to_end(args)
-    if "space" not in skip:
-        result["space"] = space_rate(args, args.space_cells, "serial")
-    if "ray" not in skip and args.ray_cells > 0:
-        result["ray"] = [space_rate(args, args.ray_cells, "ray", int(w)) for w in args.ray_workers.split(",")]
-        result["ray_serial_same_cells"] = space_rate(args, args.ray_cells, "serial")
-    if args.update and "updates" in result:
-        result["updates"][-1]["load_avg_end"] = os.getloadavg()
-    else:
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        result["load_avg_end"] = os.getloadavg()
-        result["wall_s"] = time.time() - t_start
-    (out / f"perf_score_{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: result.get(k) for k in ("per_cell", "search", "space", "ray", "peak_rss_mb")}, indent=2))
-    print(f"wrote {out / f'perf_score_{tag}.json'}; report: {write_report(out)}")
-    return 0
+    if args.child:
+        return child(args)
+    return parent(args, argv)
 
 
 if __name__ == "__main__":

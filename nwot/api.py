@@ -75,16 +75,20 @@ def parse_arch_text(arch: Any) -> Any:
 def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 100, runs: int = 1, seed: int = 0,
                   batch_size: int = 128, compat: str = "clean", device: Optional[str] = None, data_dir=None,
                   progress: Optional[Callable[[TraceRow], None]] = None,
-                  on_result: Optional[Callable[[SearchResult], None]] = None) -> SearchReport:
+                  on_result: Optional[Callable[[SearchResult], None]] = None, threads: Optional[int] = None,
+                  workers: Optional[int] = None) -> SearchReport:
     """NASWOT search (Mellor et al. §4, Table 2): per run, sample ``n`` cells uniformly with replacement,
     score each on one batch, keep the highest score.
 
     Run ``r`` uses seed ``seed + r`` for the sample, the scoring batch and the initialisation; costs are
-    measured wall seconds (build + score). ``on_result`` is called with each finished run.
+    measured wall seconds (build + score) of each cell. The ``n`` cells of a run are scored with every
+    core (``threads`` intra-op threads or ``workers`` processes; None: what measured faster on this
+    machine, see ``nwot info``), which changes no score; each result's config records the plan.
+    ``on_result`` is called with each finished run.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise NwotError(f"n (cells sampled per run) must be an int >= 1, got {n!r}")
     setup = proxy_setup(space, dataset, score_config={"batch_size": batch_size, "compat": compat, "device": device},
-                        data_dir=data_dir)
+                        data_dir=data_dir, threads=threads, workers=workers)
     return setup.run("naswot", Budget(evaluations=n), runs=runs, seed=seed, options={"n": n}, progress=progress,
                      on_result=on_result)

@@ -16,6 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import nwot.proxies.gram as gram_mod
 import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
 from nwot.scores.scorer import ScoreConfig
@@ -231,7 +232,7 @@ def test_kernel_from_codes_blocks_are_exact(monkeypatch):
     rng = np.random.default_rng(3)
     codes = rng.random((7, 23)) > 0.4
     expected, _ = naive_kernel([codes])
-    monkeypatch.setattr(score_mod, "_FP32_EXACT_COLUMNS", 5)  # force 5 column blocks
+    monkeypatch.setattr(gram_mod, "FP32_EXACT_COLUMNS", 5)  # force 5 column blocks
     assert kernel_from_codes(codes).numpy().tolist() == expected.tolist()
 
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+import nwot.proxies.gram as gram_mod
 import nwot.proxies.naswot as score_mod
 from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
 from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel
@@ -37,13 +38,15 @@ def test_code_gram_is_exact_for_every_method(method, shape):
 @pytest.mark.parametrize("method", GRAM_METHODS)
 def test_code_gram_column_blocks_are_exact(method, monkeypatch):
     codes = np.random.default_rng(7).random((6, 29)) > 0.5
-    monkeypatch.setattr(score_mod, "_INT32_EXACT_COLUMNS", 4)  # 8 blocks, the last one narrower
-    monkeypatch.setattr(score_mod, "_FP32_EXACT_COLUMNS", 4)
+    monkeypatch.setattr(gram_mod, "INT32_EXACT_COLUMNS", 4)  # 8 blocks, the last one narrower
+    monkeypatch.setattr(gram_mod, "FP32_EXACT_COLUMNS", 4)
     assert code_gram(codes, method).numpy().tolist() == pair_counts(codes).tolist()
 
 
-def test_cpu_uses_int8_products():
-    assert gram_method(torch.device("cpu")) == "int8"  # this torch build has them (fast path measured)
+def test_cpu_uses_the_measured_gram_method():
+    from nwot.proxies.gram_choice import gram_choice
+
+    assert gram_method(torch.device("cpu")) == gram_choice("cpu").chosen  # timed, not fixed by device type
     codes = torch.tensor([[1, 0, 1, 1], [0, 0, 1, 1]], dtype=torch.bool)
     # agreements: 4 - d_H = 4 - 1 = 3 off the diagonal
     assert kernel_from_codes(codes).tolist() == [[4, 3], [3, 4]]

@@ -13,15 +13,14 @@ def cmd_score_space(args: argparse.Namespace) -> int:
     from nwot.scores.store import ScoreStore
     from nwot.study.provenance import machine
 
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
     cfg = ScoreConfig(dataset=args.dataset, batch_size=args.batch_size, batch_seed=args.seed,
                       init_seed=args.seed if args.init_seed is None else args.init_seed, compat=args.compat,
                       device=args.device)
     archs = space_archs(args.space, limit=args.limit)
-    kwargs = {"address": args.address, "num_workers": args.workers} if args.backend == "ray" else {}
+    if args.backend == "ray":
+        kwargs = {"address": args.address, "num_workers": args.workers}
+    else:
+        kwargs = {"threads": args.threads, "workers": args.workers}
     with ScoreStore(args.store) as store:
         try:
             res = score_space(args.space, archs, cfg, store, chunk_size=args.chunk_size, data_dir=args.data_dir,
@@ -62,11 +61,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-size", type=int, default=16, help="cells per committed transaction (default: 16)")
     p.add_argument("--backend", default="serial", choices=("serial", "ray"), help="serial (default) or ray")
     p.add_argument("--address", default=None, help="ray: cluster address (default: start a local Ray)")
-    p.add_argument("--workers", type=int, default=None, help="ray: number of scoring tasks in flight")
+    p.add_argument("--workers", type=int, default=None,
+                   help="serial: scoring processes, one thread each; ray: scoring tasks in flight (default: serial "
+                        "uses every core as worker processes where they measured faster; see `nwot info`)")
     p.add_argument("--export", default=None,
                    help="write this key's stored scores to a score file (.csv.xz ok; columns index, arch, score, "
                         "seconds; provenance in <file>.json)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="serial: torch intra-op threads in this process (default: measured, see --workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_scoring_args(p)
     p.set_defaults(func=cmd_score_space)

@@ -49,7 +49,8 @@ def _setup(args: argparse.Namespace, signal: str):
             raise NwotError(f"--strategy {args.strategy} scores -n N random cells (default 100); --budget / "
                             f"--evaluations set the budget of the strategies on the benchmark's simulated time")
         setup = proxy_setup(space, args.dataset, args.benchmark, scores=args.scores, score_config=score_config,
-                            report_datasets=args.report_datasets, data_dir=args.data_dir, constraints=constraints)
+                            report_datasets=args.report_datasets, data_dir=args.data_dir, constraints=constraints,
+                            threads=args.threads, workers=args.workers)
         return setup, Budget(evaluations=args.n), args.n
     if args.budget is None and args.evaluations is None:
         raise NwotError(f"--strategy {args.strategy} needs a budget: --budget SECONDS of simulated training time "
@@ -206,6 +207,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pareto", default=None, metavar="METRIC",
                    help="Pareto mode: print each run's non-dominated set of (search signal, METRIC) among the "
                         "evaluated cells, e.g. --pareto edgegpu_latency (--strategy nsga2 optimises both)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="live scoring: torch intra-op threads (default: measured on this machine, see `nwot info`; "
+                        "no score depends on it)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="live scoring: worker processes, one thread each (default: measured, see `nwot info`)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary) at the end")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Union
 
 import pandas as pd
 import torch
@@ -30,13 +30,19 @@ class ProxyEvaluator:
     ``follow_run_seed=True`` makes :meth:`for_run` draw each search run's batch and init from the run's
     seed (the NASWOT search protocol: run r uses seed r for the sample, the batch and the init);
     otherwise every run uses ``cfg``'s seeds.
+
+    :meth:`map` scores many archs with the whole machine: ``threads`` intra-op threads or ``workers``
+    processes (None: what measured faster, :func:`nwot.scores.parallel.parallel_plan`, decided on the
+    first ``map``); a cell's score is the same either way.
     """
 
     cost_kind = "wall"
 
     def __init__(self, space: SearchSpace, cfg: ScoreConfig = ScoreConfig(), *, images: Optional[torch.Tensor] = None,
-                 data_dir=None, build_kwargs: Optional[Dict[str, Any]] = None, follow_run_seed: bool = False) -> None:
-        self.scorer = Scorer(space, cfg, images=images, data_dir=data_dir, build_kwargs=build_kwargs)
+                 data_dir=None, build_kwargs: Optional[Dict[str, Any]] = None, follow_run_seed: bool = False,
+                 threads: Optional[int] = None, workers: Optional[int] = None) -> None:
+        self.scorer = Scorer(space, cfg, images=images, data_dir=data_dir, build_kwargs=build_kwargs,
+                             threads=threads, workers=workers)
         self.follow_run_seed = follow_run_seed
 
     @property
@@ -55,13 +61,22 @@ class ProxyEvaluator:
     def images(self) -> torch.Tensor:
         return self.scorer.images
 
-    def with_seeds(self, batch_seed: int, init_seed: int) -> "ProxyEvaluator":
+    def with_seeds(self, batch_seed: int, init_seed: int) -> ProxyEvaluator:
         out = ProxyEvaluator.__new__(ProxyEvaluator)
         out.scorer, out.follow_run_seed = self.scorer.with_seeds(batch_seed, init_seed), self.follow_run_seed
         return out
 
-    def for_run(self, seed: int) -> "ProxyEvaluator":
+    def for_run(self, seed: int) -> ProxyEvaluator:
         return self.with_seeds(seed, seed) if self.follow_run_seed else self
+
+    def plan(self):
+        """The :class:`~nwot.scores.parallel.ParallelPlan` that :meth:`map` uses."""
+        return self.scorer.plan()
+
+    def map(self, archs: Sequence[Arch]) -> Iterator[Evaluation]:
+        """``self(a)`` for every arch, in order, with the whole machine (:meth:`Scorer.map_timed`)."""
+        for s, dt in self.scorer.map_timed(archs):
+            yield Evaluation(signal=s, cost=dt, info={"score": s})
 
     def score(self, arch: Arch) -> float:
         return self.scorer.score(arch)
@@ -71,7 +86,10 @@ class ProxyEvaluator:
         return Evaluation(signal=s, cost=dt, info={"score": s})
 
     def config(self) -> Dict[str, Any]:
-        return {"evaluator": "proxy", **asdict(self.cfg), "build_kwargs": dict(self.scorer.build_kwargs)}
+        out = {"evaluator": "proxy", **asdict(self.cfg), "build_kwargs": dict(self.scorer.build_kwargs)}
+        plan = self.plan()
+        out.update({"threads": plan.threads, "workers": plan.workers})
+        return out
 
 
 #: The name this evaluator had before the zero-cost proxy suite (kept for one release).
@@ -102,7 +120,7 @@ class StoredScoreEvaluator:
         self._failure: Dict[int, str] = {} if status is None else {i: s for i, s in zip(idx, status) if s != "ok"}
 
     @classmethod
-    def for_benchmark(cls, scores: Union[str, Path, pd.DataFrame], benchmark, space: SearchSpace) -> "StoredScoreEvaluator":
+    def for_benchmark(cls, scores: Union[str, Path, pd.DataFrame], benchmark, space: SearchSpace) -> StoredScoreEvaluator:
         return cls(scores, lambda a: benchmark.index_of(space.encode(a)))
 
     def __len__(self) -> int:

@@ -10,8 +10,9 @@ the heap. Peak memory is unchanged (the heap only keeps what the process already
 and no arithmetic changes: PyTorch's CPU tensors stay 64-byte aligned, and the tests compare scores
 with and without it.
 
-It is process-wide, applied once, and only on Linux with glibc (elsewhere it does nothing);
-``NWOT_KEEP_FREED_MEMORY=0`` in the environment turns it off.
+It is process-wide, applied once, and only on Linux with glibc (elsewhere it does nothing).
+Whether it is applied is decided by timing (:func:`nwot.machine.calibration.allocator_choice`);
+``NWOT_KEEP_FREED_MEMORY=0`` / ``1`` in the environment forces it off / on.
 """
 from __future__ import annotations
 
@@ -29,19 +30,37 @@ MMAP_THRESHOLD = 32 * 1024 * 1024
 #: Free memory kept at the top of the heap before it is returned to the kernel.
 TRIM_THRESHOLD = 1024 * 1024 * 1024
 ENV_SWITCH = "NWOT_KEEP_FREED_MEMORY"
+#: glibc's documented defaults of both thresholds (128 KiB), restored by :func:`release_freed_memory`.
+GLIBC_DEFAULT_THRESHOLD = 128 * 1024
 
 
-@functools.lru_cache(maxsize=None)
+def available() -> bool:
+    """Whether this process runs on Linux with glibc (where ``mallopt`` exists)."""
+    return platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+
+def _mallopt(param: int, value: int) -> bool:
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    return bool(libc.mallopt(param, value))
+
+
+@functools.cache
 def keep_freed_memory() -> bool:
     """Tune glibc's allocator as described in the module docstring; True if it was applied.
 
     Idempotent (the first call decides). False on non-glibc platforms or when ``NWOT_KEEP_FREED_MEMORY=0``.
     """
-    if os.environ.get(ENV_SWITCH, "1") == "0" or platform.system() != "Linux":
+    if os.environ.get(ENV_SWITCH, "1") == "0" or not available():
         return False
-    if platform.libc_ver()[0] != "glibc":
-        return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    ok_trim = libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
-    ok_mmap = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+    ok_trim = _mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+    ok_mmap = _mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
     return bool(ok_trim and ok_mmap)
+
+
+def release_freed_memory() -> bool:
+    """Undo :func:`keep_freed_memory`: both thresholds back to glibc's 128 KiB defaults (fixed from then on:
+    glibc's dynamic adjustment of the mmap threshold stays off once it has been set). True if applied."""
+    if not available():
+        return False
+    keep_freed_memory.cache_clear()
+    return _mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_THRESHOLD) and _mallopt(M_MMAP_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)

@@ -25,11 +25,13 @@ so the scorer only accumulates ``S`` and forms ``K_H`` once, after the forward p
 **Exactness.** Every entry is an integer up to N_A, and every product below is exact whatever the
 summation order (no rounding anywhere):
 
-* CPU: ``G`` is an int8 x int8 -> int32 product of the 0/1 codes (``torch._int_mm``; a bool tensor is
-  reinterpreted as int8 without a copy), exact for ``U < 2^31``; wider layers are split into column
-  blocks, and ``S`` is int64. Where this torch build has no int8 product, float32 is used over
-  column blocks of ≤ 2^24: partial sums of 0/1 products are integers ≤ 2^24, exactly representable.
+* ``G`` is formed by one of the exact methods of :mod:`nwot.proxies.gram` (int8 ``_int_mm`` with int32
+  accumulation, float32 over column blocks of ≤ 2^24 by torch or by a BLAS symmetric rank-k update,
+  or float64), whichever measured fastest on this machine (:mod:`nwot.machine.calibration`;
+  ``NWOT_GRAM_METHOD`` forces one). ``S`` is int64 (int8) or float64 (exact up to 2^53).
 * CUDA: float64 products (exact up to 2^53), so TF32, which only applies to float32, is never used.
+* Repeated codes (several ReLUs of one unchanged tensor) and all-zero layers reuse or skip the
+  product (see ``_KernelAccumulator``); the sum is the same integer matrix.
 
 ``K_H`` is returned in float64, exact up to 2^53. Each hooked activation is checked for NaN / inf
 with one reduction (``aminmax``; ``amax`` for an ``nn.ReLU``'s own output, which is ``>= 0`` unless
@@ -78,7 +80,7 @@ noise for a numerically singular kernel (here ``-inf``, as in clean mode).
 from __future__ import annotations
 
 import contextlib
-import functools
+import weakref
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
@@ -88,20 +90,14 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from nwot.errors import NwotError, check_choice
 from nwot.machine.device import DeviceLike, resolve_device
+from nwot.proxies import gram as _gram
+from nwot.proxies.gram import FP32_EXACT_COLUMNS as _FP32_EXACT_COLUMNS  # noqa: F401
+from nwot.proxies.gram import GRAM_METHODS  # noqa: F401
 
 #: ``"clean"``: the paper's definition (§3), exact. ``"reference"``: the released code's behaviour.
 COMPAT_MODES: Tuple[str, ...] = ("clean", "reference")
 #: Minibatch size of the paper's experiments (§4).
 DEFAULT_BATCH_SIZE = 128
-#: Most columns per float32 block of ``c cᵀ``: partial sums of 0/1 (or ±1) products stay integers of
-#: magnitude ≤ 2^24, all exactly representable in float32 (24-bit significand).
-_FP32_EXACT_COLUMNS = 2 ** 24
-#: Most columns per int8 block: int32 accumulation of 0/1 products is exact up to 2^31 - 1.
-_INT32_EXACT_COLUMNS = 2 ** 31 - 1
-#: How ``c cᵀ`` is formed (see "Exactness" above): int8 products (CPU), float32 blocks (CPU without
-#: int8 products), float64 (CUDA and every other device).
-GRAM_METHODS: Tuple[str, ...] = ("int8", "float32", "float64")
-
 Codes = Union[np.ndarray, torch.Tensor]
 
 
@@ -111,61 +107,28 @@ Codes = Union[np.ndarray, torch.Tensor]
 
 
 def _as_codes(codes: Codes) -> torch.Tensor:
-    if isinstance(codes, np.ndarray):
-        codes = torch.from_numpy(codes)
-    if not isinstance(codes, torch.Tensor):
-        raise NwotError(f"codes must be a numpy array or torch tensor, got {type(codes).__name__}")
-    if codes.dtype != torch.bool or codes.dim() != 2:
-        raise NwotError(f"codes must be a bool (B, U) array, got {codes.dtype} of shape {tuple(codes.shape)}")
-    return codes
-
-
-@functools.lru_cache(maxsize=None)
-def _int8_products_available() -> bool:
-    """Whether this torch build multiplies int8 matrices into int32 on the CPU (``torch._int_mm``)."""
-    if not hasattr(torch, "_int_mm"):
-        return False
-    a = torch.tensor([[1, 0, 1], [0, 1, 1]], dtype=torch.int8)
-    try:
-        return torch._int_mm(a, a.T).tolist() == [[2, 1], [1, 2]]
-    except RuntimeError:
-        return False
+    return _gram.as_codes(codes)
 
 
 def gram_method(device: torch.device) -> str:
-    """The exact product used for ``c cᵀ`` on ``device`` (one of :data:`GRAM_METHODS`)."""
-    if device.type == "cpu":
-        return "int8" if _int8_products_available() else "float32"
-    return "float64"
+    """The exact product used for ``c cᵀ`` on ``device``: the fastest measured one (one of :data:`GRAM_METHODS`).
+
+    On the CPU each method is timed once per process on a representative block and the fastest is kept
+    (``NWOT_GRAM_METHOD`` forces one); other devices use float64. See :mod:`nwot.machine.calibration`.
+    """
+    from nwot.proxies.gram_choice import gram_choice
+
+    return gram_choice(device).chosen
 
 
 def code_gram(codes: Codes, method: Optional[str] = None) -> torch.Tensor:
     """``G = c cᵀ`` of bool codes (B, U): ``G[i, j]`` = units active for both images i and j (exact).
 
-    ``method`` (default: :func:`gram_method` of the codes' device) picks the product: ``"int8"``
-    (int32 accumulation over column blocks of < 2^31; CPU), ``"float32"`` (column blocks of ≤ 2^24)
-    or ``"float64"``. The result is int64 for ``"int8"``, float64 otherwise, on the codes' device.
+    ``method`` (default: :func:`gram_method` of the codes' device) is one of :data:`GRAM_METHODS`
+    (:mod:`nwot.proxies.gram`). The result is int64 for ``"int8"``, float64 otherwise, on the codes' device.
     """
     c = _as_codes(codes)
-    if method is None:
-        method = gram_method(c.device)
-    check_choice("gram method", method, GRAM_METHODS)
-    batch, units = c.shape
-    if method == "int8":
-        G = torch.zeros((batch, batch), dtype=torch.int64, device=c.device)
-        for start in range(0, units, _INT32_EXACT_COLUMNS):
-            block = c[:, start:start + _INT32_EXACT_COLUMNS].contiguous().view(torch.int8)  # no copy
-            if block.shape[1] == 1:  # (B, 1) has ambiguous strides, which _int_mm misreads: outer product
-                G += block.to(torch.int64) @ block.to(torch.int64).T
-            else:
-                G += torch._int_mm(block, block.T)
-        return G
-    dtype, step = (torch.float32, _FP32_EXACT_COLUMNS) if method == "float32" else (torch.float64, max(units, 1))
-    G = torch.zeros((batch, batch), dtype=torch.float64, device=c.device)
-    for start in range(0, units, step):
-        block = c[:, start:start + step].to(dtype)
-        G += (block @ block.T).to(torch.float64)
-    return G
+    return _gram.code_gram(c, gram_method(c.device) if method is None else method)
 
 
 def kernel_from_gram(S: torch.Tensor, n_units: int) -> torch.Tensor:
@@ -238,7 +201,20 @@ def logdet_score(K: Union[torch.Tensor, np.ndarray]) -> float:
 
 
 class _KernelAccumulator:
-    """The running sum ``S = Σ c cᵀ`` of one scoring forward pass, its unit count, and deferred checks."""
+    """The running sum ``S = Σ c cᵀ`` of one scoring forward pass, its unit count, and deferred checks.
+
+    Work saved, exactly (``tests/test_naswot_fast_paths.py`` compares each with the naive kernel):
+
+    * **one product per distinct activation.** Codes that are a function of one input tensor (an
+      ``nn.ReLU``'s output, or reference mode's ``input > 0``) are identical for every call on the same,
+      unmodified tensor: in NB201 a node feeds up to three edges' ``ReLUConvBN``. Such a call is keyed
+      by its input (the same Python tensor object, alive, with the same data pointer, shape, strides
+      and version counter, so no in-place change in between) and adds the ``G`` computed for the first
+      call again. (A write through ``.data`` bypasses the version counter; the scorer's own hooks never
+      write, and models that do so between two ReLUs of one input are not supported.)
+    * **all-zero layers.** On the CPU an ``nn.ReLU`` output whose maximum (already taken for the
+      NaN / inf check) is 0 has all codes 0: ``G = 0``, no product.
+    """
 
     def __init__(self, batch: int, device: torch.device, reference: bool) -> None:
         self.method = gram_method(device)
@@ -247,16 +223,41 @@ class _KernelAccumulator:
         self.rounded: Optional[torch.Tensor] = None  # reference mode, layers > 2^24 units: float32 terms
         self.batch = batch
         self.reference = reference
+        self.cpu = device.type == "cpu"
         self.n_units = 0  # N_A counted in S
         self.n_calls = 0  # hooked module calls seen (counted or not)
+        self.n_products = 0  # Gram products computed (the rest were repeats or all-zero layers)
         self.finite: List[Tuple[str, torch.Tensor]] = []  # (where, 0-dim bool) read after the forward
+        self._seen: List[tuple] = []  # (weakref to the source tensor, its identity, G or None, units)
 
-    def add(self, t, where: str, relu_output: bool = False) -> None:
+    @staticmethod
+    def _identity(t: torch.Tensor) -> tuple:
+        return t.data_ptr(), tuple(t.shape), t.stride(), t._version
+
+    def _repeat(self, source: Optional[torch.Tensor]):
+        """The cached ``(G, units)`` of an earlier call on ``source`` (unchanged since), else None."""
+        if source is None:
+            return None
+        ident = self._identity(source)
+        alive = []
+        hit = None
+        for entry in self._seen:
+            ref = entry[0]()
+            if ref is None:
+                continue  # the tensor is gone: its address may be reused, so the entry is dropped
+            alive.append(entry)
+            if ref is source and entry[1] == ident:
+                hit = entry
+        self._seen = alive
+        return None if hit is None else (hit[2], hit[3])
+
+    def add(self, t, where: str, relu_output: bool = False, source: Optional[torch.Tensor] = None) -> None:
         """Add one hooked activation's codes ``t > 0``; its NaN / inf check is read in :meth:`kernel`.
 
         ``relu_output``: ``t`` is the output of an ``nn.ReLU`` itself (not a subclass), so every entry is
-        ``>= 0``, ``+inf`` or NaN. Then ``t > 0`` equals ``t != 0`` (a 5x cheaper bool cast) except at
-        NaN, and the maximum alone (NaN propagates) detects every non-finite entry.
+        ``>= 0``, ``+inf`` or NaN. Then ``t > 0`` equals ``t != 0`` (a 5x cheaper cast) except at NaN,
+        and the maximum alone (NaN propagates) detects every non-finite entry. ``source``: the tensor
+        the codes are a function of (see the class docstring), or None.
         """
         if not isinstance(t, torch.Tensor):
             raise NwotError(f"{where}: expected a tensor, got {type(t).__name__}")
@@ -266,23 +267,43 @@ class _KernelAccumulator:
         units = flat.shape[1]
         if units == 0:
             return
+        if self.reference and units > _gram.FP32_EXACT_COLUMNS:
+            self._add_rounded(flat, where)
+            return
+        cached = self._repeat(source)
+        if cached is not None:  # same codes as an earlier call: its check is done, its G known
+            if cached[0] is not None:
+                self.S += cached[0]
+            self.n_units += units
+            return
+        G = None
         if relu_output and flat.is_floating_point():
-            self.finite.append((where, torch.isfinite(flat.amax())))
-            codes = flat.bool()  # != 0, i.e. > 0 for ReLU outputs (a NaN raises in kernel())
+            hi = flat.amax()
+            self.finite.append((where, torch.isfinite(hi)))
+            if not (self.cpu and hi.item() == 0):  # all codes 0 (an all-zero layer): G = 0
+                G = _gram.layer_gram(flat, self.method, relu_output=True)
         else:
             if flat.is_floating_point():
                 lo, hi = torch.aminmax(flat)  # one pass; NaN propagates, so both finite <=> all finite
                 self.finite.append((where, torch.isfinite(lo) & torch.isfinite(hi)))
-            codes = flat > 0
-        if self.reference and units > _FP32_EXACT_COLUMNS:
-            xx, nn_ = reference_layer_terms(codes)
-            if self.rounded is None:
-                self.rounded = torch.zeros((self.batch, self.batch), dtype=torch.float64, device=self.S.device)
-            self.rounded += xx.to(torch.float64)
-            self.rounded += nn_.to(torch.float64)
-        else:
-            self.S += code_gram(codes, self.method)
-            self.n_units += units
+            G = _gram.layer_gram(flat, self.method, relu_output=False)
+        if G is not None:
+            self.S += G
+            self.n_products += 1
+        self.n_units += units
+        if source is not None:
+            self._seen.append((weakref.ref(source), self._identity(source), G, units))
+
+    def _add_rounded(self, flat: torch.Tensor, where: str) -> None:
+        """Reference mode, a layer of > 2^24 units: the released code's float32 terms, rounding and all."""
+        if flat.is_floating_point():
+            lo, hi = torch.aminmax(flat)
+            self.finite.append((where, torch.isfinite(lo) & torch.isfinite(hi)))
+        xx, nn_ = reference_layer_terms(flat > 0)
+        if self.rounded is None:
+            self.rounded = torch.zeros((self.batch, self.batch), dtype=torch.float64, device=self.S.device)
+        self.rounded += xx.to(torch.float64)
+        self.rounded += nn_.to(torch.float64)
 
     def kernel(self) -> torch.Tensor:
         """``K_H`` (float64, on the accumulator's device); raises if any activation was NaN or inf."""
@@ -304,14 +325,20 @@ class _KernelHook:
 
     def __call__(self, module: nn.Module, inputs: tuple, output) -> None:
         self.acc.n_calls += 1
+        first = inputs[0] if isinstance(inputs, tuple) and inputs else inputs
+        first = first if isinstance(first, torch.Tensor) else None
+        exact_relu = type(module) is nn.ReLU
         if self.flagged is None:
             t = output
+            source = first if exact_relu and len(inputs) == 1 else None  # nn.ReLU: output = relu(input)
         elif self.name not in self.flagged:
             return
         else:
-            t = inputs[0] if isinstance(inputs, tuple) else inputs
+            t = source = first  # reference mode: the codes are input > 0
+            if t is None:
+                t = inputs
         self.acc.add(t, f"module {self.name or '<root>'} ({type(module).__name__})",
-                     relu_output=self.flagged is None and type(module) is nn.ReLU)
+                     relu_output=self.flagged is None and exact_relu, source=source)
 
 
 class _GradientProbe:
@@ -380,9 +407,17 @@ def _ieee_float32_convolutions(device: torch.device) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _scoring_state(model: nn.Module, compat: str) -> Iterator[None]:
-    """Set the scoring train/eval modes; restore every module's flag and every buffer afterwards."""
+    """Set the scoring train/eval modes; afterwards restore every module's flag and every buffer.
+
+    BatchNorm layers normalise with batch statistics (train mode) but are switched to
+    ``track_running_stats=False`` for the pass, so they never write their running statistics (the
+    batch-statistics arithmetic is the same, bit for bit): their buffers need no copy. Every other
+    buffer is saved and copied back.
+    """
     modes: Dict[nn.Module, bool] = {m: m.training for m in model.modules()}
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    untracked = [m for m in model.modules() if isinstance(m, _BatchNorm) and m.track_running_stats]
+    skip = {id(b) for m in untracked for b in m.buffers(recurse=False)}
+    buffers = [(b, b.detach().clone()) for b in model.buffers() if id(b) not in skip]
     try:
         if compat == "reference":
             model.train()
@@ -391,8 +426,12 @@ def _scoring_state(model: nn.Module, compat: str) -> Iterator[None]:
             for m in model.modules():
                 if isinstance(m, _BatchNorm):
                     m.train()
+        for m in untracked:
+            m.track_running_stats = False
         yield
     finally:
+        for m in untracked:
+            m.track_running_stats = True
         for m, training in modes.items():
             m.training = training
         with torch.no_grad():
@@ -424,6 +463,11 @@ def _check_inputs(model, images) -> None:
         raise NwotError(f"images must have a batch dimension with B >= 1, got shape {tuple(images.shape)}")
     if images.numel() and not torch.isfinite(torch.stack(torch.aminmax(images.detach()))).all():
         raise NwotError("images contain NaN or inf values")
+
+
+def _tensors(model: nn.Module) -> Iterator[torch.Tensor]:
+    yield from model.parameters()
+    yield from model.buffers()
 
 
 def _logits(output) -> torch.Tensor:
@@ -469,7 +513,8 @@ def naswot_kernel(model: nn.Module, images: torch.Tensor, *, compat: str = "clea
     _check_inputs(model, images)
     dev = resolve_device(device)
     hooked = _hooked_modules(model, compat)
-    model.to(dev)
+    if any(t.device != dev for t in _tensors(model)):  # Module.to visits every module even when nothing moves
+        model.to(dev)
     x = images.detach().to(dev, copy=True)
     acc = _KernelAccumulator(x.shape[0], dev, reference=compat == "reference")
     with _scoring_state(model, compat), _ieee_float32_convolutions(dev):

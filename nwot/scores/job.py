@@ -43,8 +43,14 @@ class ScoringInterrupted(KeyboardInterrupt):
 
 
 def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: ScoreStore, *, chunk_size: int = 16,
-                data_dir=None, progress: bool = True, backend: str = "serial", **backend_kwargs: Any) -> ScoringSummary:
-    """Score every arch of ``archs`` (encoded) not yet in ``store`` under ``cfg`` (see the module docstring)."""
+                data_dir=None, progress: bool = True, backend: str = "serial", threads: Optional[int] = None,
+                workers: Optional[int] = None, **backend_kwargs: Any) -> ScoringSummary:
+    """Score every arch of ``archs`` (encoded) not yet in ``store`` under ``cfg`` (see the module docstring).
+
+    The serial backend uses the whole machine: ``threads`` intra-op threads or ``workers`` processes
+    (None: workers where they measured faster, :func:`nwot.scores.parallel.parallel_plan`); scores do not
+    depend on it. The Ray backend runs one thread per task (its ``num_workers`` tasks in flight).
+    """
     check_choice("backend", backend, BACKENDS)
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise NwotError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
@@ -62,20 +68,26 @@ def score_space(space: str, archs: Sequence[str], cfg: ScoreConfig, store: Score
     from tqdm import tqdm
 
     sp = get_space(space)
-    scorer = Scorer(sp, cfg, data_dir=data_dir)
+    scorer = Scorer(sp, cfg, data_dir=data_dir, threads=threads, workers=workers)
     index_of = index_lookup(space)
     stored = 0
+    rows: List[ScoreRow] = []
+    device = str(scorer.device)
     with tqdm(total=len(todo), desc=f"scoring {space}", unit="cell", disable=not progress, mininterval=1.0) as bar:
-        for start in range(0, len(todo), chunk_size):
-            rows: List[ScoreRow] = []
-            try:
-                for a in todo[start:start + chunk_size]:
-                    rows.extend(scorer.rows([a], index_of))
-                    bar.update(1)
-            except KeyboardInterrupt:
-                stored += store.put(key, rows)
-                raise ScoringInterrupted(stored, len(todo) - stored) from None
+        results = scorer.map_timed([sp.decode(a) for a in todo])  # every core: threads or worker processes
+        try:
+            for a, (s, dt) in zip(todo, results):
+                rows.append(ScoreRow(a, s, dt, index_of(a), device))
+                bar.update(1)
+                if len(rows) == chunk_size:  # one transaction per chunk of results
+                    stored += store.put(key, rows)
+                    rows = []
+        except KeyboardInterrupt:
             stored += store.put(key, rows)
+            raise ScoringInterrupted(stored, len(todo) - stored) from None
+        finally:
+            results.close()  # stops worker processes
+        stored += store.put(key, rows)
     return ScoringSummary(len(set(archs)), skipped, len(todo))
 
 

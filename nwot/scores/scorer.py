@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Callable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -19,7 +19,7 @@ from nwot.adapters.base import NUM_CLASSES
 from nwot.adapters.embedded import nb201_arch_strings, nb201_index_of
 from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError, check_choice, check_int
-from nwot.machine.allocator import keep_freed_memory
+from nwot.machine.calibration import allocator_choice
 from nwot.machine.device import resolve_device
 from nwot.proxies.naswot import COMPAT_MODES, naswot_score
 from nwot.scores.store import ScoreRow, StoreKey
@@ -70,7 +70,7 @@ class ScoreConfig:
     def resolved_device(self) -> torch.device:
         return resolve_device(self.device)
 
-    def with_seeds(self, batch_seed: int, init_seed: int) -> "ScoreConfig":
+    def with_seeds(self, batch_seed: int, init_seed: int) -> ScoreConfig:
         return replace(self, batch_seed=batch_seed, init_seed=init_seed)
 
 
@@ -85,11 +85,19 @@ class Scorer:
 
     The batch (``cfg.batch_size`` images of ``cfg.dataset`` drawn with ``cfg.batch_seed``, or ``images``)
     is loaded once and kept on the device, shared by every arch (as in the paper's search).
+    :meth:`map_timed` scores many archs with the whole machine: ``threads`` intra-op threads or ``workers``
+    processes (None: what measured faster, :func:`nwot.scores.parallel.parallel_plan`, decided on first
+    use); a cell's score is the same either way.
     """
 
     def __init__(self, space: SearchSpace, cfg: ScoreConfig = ScoreConfig(), *, images: Optional[torch.Tensor] = None,
-                 data_dir=None, build_kwargs: Optional[Mapping[str, Any]] = None) -> None:
-        keep_freed_memory()  # reuse freed activation buffers across forward passes (~25 % faster on CPU)
+                 data_dir=None, build_kwargs: Optional[Mapping[str, Any]] = None, threads: Optional[int] = None,
+                 workers: Optional[int] = None) -> None:
+        from nwot.scores.parallel import check_options
+
+        check_options(threads, workers)
+        self.threads, self.workers = threads, workers
+        allocator_choice()  # reuse freed activation buffers across forward passes where that measured faster
         self.space, self.cfg = space, cfg
         self.build_kwargs = dict(build_kwargs or {})
         self.device = cfg.resolved_device()
@@ -113,7 +121,7 @@ class Scorer:
         """The score of ``arch`` (``-inf`` for a singular NASWOT kernel)."""
         return naswot_score(self.build(arch), self.images, compat=self.cfg.compat, device=self.device)
 
-    def timed(self, arch: Arch) -> "tuple[float, float]":
+    def timed(self, arch: Arch) -> tuple[float, float]:
         """``(score, wall seconds of build + score)``."""
         t0 = time.perf_counter()
         s = self.score(arch)
@@ -121,11 +129,47 @@ class Scorer:
             torch.cuda.synchronize(self.device)
         return s, time.perf_counter() - t0
 
-    def with_seeds(self, batch_seed: int, init_seed: int) -> "Scorer":
+    def with_seeds(self, batch_seed: int, init_seed: int) -> Scorer:
         """The same scorer with another batch and init (a new batch is drawn unless only the init changes)."""
         cfg = self.cfg.with_seeds(batch_seed, init_seed)
         images = self._images if batch_seed == self.cfg.batch_seed else None
-        return Scorer(self.space, cfg, images=images, data_dir=self.data_dir, build_kwargs=self.build_kwargs)
+        return Scorer(self.space, cfg, images=images, data_dir=self.data_dir, build_kwargs=self.build_kwargs,
+                      threads=self.threads, workers=self.workers)
+
+    def plan(self):
+        """The :class:`~nwot.scores.parallel.ParallelPlan` that :meth:`map_timed` uses."""
+        from nwot.scores.parallel import parallel_plan
+
+        return parallel_plan(self.device, self.threads, self.workers)
+
+    def map_timed(self, archs: Sequence[Arch]) -> Iterator[Tuple[float, float]]:
+        """:meth:`timed` of every arch, in order, using the machine as :meth:`plan` says (results stream).
+
+        Workers (CPU only) each score one cell at a time with one thread; otherwise this process scores
+        them with the plan's intra-op threads (restored afterwards). Each result's seconds are its own
+        wall time, wherever it ran.
+        """
+        from nwot.machine import calibration
+
+        archs = list(archs)
+        if not archs:
+            return
+        plan = self.plan()
+        if plan.workers > 1 and len(archs) > 1 and self.device.type == "cpu":
+            from nwot.machine.pool import imap_ordered
+
+            _ = self.images  # drawn here, so that forked workers inherit the batch
+            yield from imap_ordered(self.timed, archs, min(plan.workers, len(archs)))
+            return
+        before = torch.get_num_threads()
+        torch.set_num_threads(plan.threads)
+        calibration.sync_blas_threads()
+        try:
+            for a in archs:
+                yield self.timed(a)
+        finally:
+            torch.set_num_threads(before)
+            calibration.sync_blas_threads()
 
     def rows(self, archs: Sequence[str], index_of: Callable[[str], Optional[int]]) -> List[ScoreRow]:
         """Store rows of encoded ``archs`` (scored in order)."""

@@ -94,7 +94,7 @@ class ScoreStore:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "ScoreStore":
+    def __enter__(self) -> ScoreStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -148,7 +148,7 @@ class ScoreStore:
         return pd.read_sql_query(sql, self._con, params=params)
 
 
-def store_scores(store: "ScoreStore", key: StoreKey):
+def store_scores(store: ScoreStore, key: StoreKey):
     """The scores of one key in the score-file layout (:mod:`nwot.scores.files`): ``index, arch, score, seconds``."""
     df = store.to_frame(key).rename(columns={"arch_index": "index", "value": "score"})
     return df[["index", "arch", "score", "seconds"]]

@@ -27,10 +27,15 @@ class NaswotSearch(Strategy):
         self.n, self.asked = n, 0
 
     def ask(self) -> List[Arch]:
+        """All ``n`` remaining draws at once (an evaluator can then score them in parallel), else one draw.
+
+        The draws are the same either way: one ``space.sample(rng)`` per cell, in order.
+        """
         if self.n is not None and self.asked >= self.n:
             return []
-        self.asked += 1
-        return [self.space.sample(self.rng)]
+        k = 1 if self.n is None else self.n - self.asked
+        self.asked += k
+        return [self.space.sample(self.rng) for _ in range(k)]
 
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
         pass

@@ -191,15 +191,17 @@ def open_benchmark(benchmark: Union[None, str, Benchmark], space: SearchSpace) -
 
 def make_scorer(space: SearchSpace, benchmark: Optional[Benchmark], scores, *, dataset: str = "cifar10",
                 score_config: Optional[Mapping[str, Any]] = None, data_dir=None,
-                build_kwargs: Optional[Mapping[str, Any]] = None) -> Evaluator:
+                build_kwargs: Optional[Mapping[str, Any]] = None, threads: Optional[int] = None,
+                workers: Optional[int] = None) -> Evaluator:
     """A training-free evaluator: stored scores (``scores`` = a score file or DataFrame, keyed by benchmark
     index), an evaluator given as is, or live scoring (``scores=None``; each run draws its batch and init
-    from its seed unless ``score_config`` fixes ``batch_seed`` / ``init_seed``)."""
+    from its seed unless ``score_config`` fixes ``batch_seed`` / ``init_seed``; ``threads`` / ``workers``: how
+    a batch of cells uses the machine, :class:`~nwot.scores.scorer.Scorer`)."""
     if scores is None:
         kw = {"dataset": dataset, **dict(score_config or {})}
         follow = not ({"batch_seed", "init_seed"} & set(kw))
         return ProxyEvaluator(space, ScoreConfig(**kw), data_dir=data_dir, build_kwargs=dict(build_kwargs or {}),
-                              follow_run_seed=follow)
+                              follow_run_seed=follow, threads=threads, workers=workers)
     if callable(scores) and not isinstance(scores, (str, Path)):
         return scores
     if benchmark is None:
@@ -236,13 +238,16 @@ def benchmark_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "ci
 
 def proxy_setup(space: Union[str, SearchSpace] = "nb201", dataset: str = "cifar10", benchmark=None, *, scores=None,
                 score_config: Optional[Mapping[str, Any]] = None, report_datasets: Optional[Sequence[str]] = None,
-                data_dir=None, constraints: Sequence[Any] = ()) -> SearchSetup:
+                data_dir=None, constraints: Sequence[Any] = (), threads: Optional[int] = None,
+                workers: Optional[int] = None) -> SearchSetup:
     """Search on a zero-cost score (the NASWOT search): stored (``scores`` = a score file) or live, each
     run drawing its batch and init from its seed (Mellor et al. §4). Reported on the space's benchmark
-    when it has one; ``constraints`` as in :func:`benchmark_setup`."""
+    when it has one; ``constraints`` as in :func:`benchmark_setup`; ``threads`` / ``workers``: how live
+    scoring uses the machine (default: measured; no score depends on it)."""
     sp = get_space(space) if isinstance(space, str) else space
     bench = open_benchmark(benchmark, sp)
-    evaluator = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir)
+    evaluator = make_scorer(sp, bench, scores, dataset=dataset, score_config=score_config, data_dir=data_dir,
+                            threads=threads, workers=workers)
     return SearchSetup(sp, evaluator, _report(bench, sp, report_datasets, dataset), None, {"dataset": dataset},
                        feasible_set(bench, sp, constraints, dataset), bench)
 

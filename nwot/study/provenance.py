@@ -14,6 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
+#: Environment variables that change which CPU kernels run (recorded beside every timing).
+DISPATCH_ENV = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE",
+                "OMP_WAIT_POLICY", "OMP_NUM_THREADS", "NWOT_GRAM_METHOD", "NWOT_POOL_METHOD", "NWOT_KEEP_FREED_MEMORY",
+                "NWOT_THREADS", "NWOT_WORKERS", "NWOT_EMULATE_INT8_WITHOUT_VNNI")
 #: The repository root (this file is ``<repo>/nwot/study/provenance.py``).
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,13 +34,40 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+#: /proc/cpuinfo flags that decide which CPU kernels torch, oneDNN and OpenBLAS run (vector width, VNNI, AMX).
+SPEED_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx_vnni",
+               "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16")
+
+
+def cpu_flags() -> Sequence[str]:
+    """All CPU flags of ``/proc/cpuinfo`` (empty off Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return line.split(":", 1)[1].split()
+    except OSError:
+        pass
+    return []
+
+
+def speed_flags() -> Sequence[str]:
+    """The :data:`SPEED_FLAGS` this CPU has, in that order."""
+    have = set(cpu_flags())
+    return [f for f in SPEED_FLAGS if f in have]
+
+
 def machine(device: Optional[str] = None, threads: Optional[int] = None) -> Dict[str, Any]:
-    """Host, CPU, Python / torch / numpy versions; the GPU's name when ``device`` is a CUDA device."""
+    """Host, CPU (model, speed-relevant flags, torch's dispatch level), Python / torch / numpy versions;
+    the GPU's name when ``device`` is a CUDA device."""
     import numpy
     import torch
 
     out: Dict[str, Any] = {"node": platform.node(), "platform": platform.platform(),
                            "python": platform.python_version(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+                           "cpu_flags": list(speed_flags()),
+                           "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+                           "dispatch_env": {k: os.environ[k] for k in DISPATCH_ENV if k in os.environ},
                            "torch": torch.__version__, "numpy": numpy.__version__,
                            "threads": torch.get_num_threads() if threads is None else threads}
     if device is not None:

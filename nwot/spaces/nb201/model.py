@@ -30,6 +30,7 @@ import torch.nn as nn
 
 from nwot.errors import NwotError
 from nwot.spaces.nb201.codec import EDGES, NUM_NODES, ArchLike, to_arch
+from nwot.spaces.nb201.pooling import avg_pool_3x3, pool_method
 
 Size = Tuple[int, int]
 
@@ -131,36 +132,13 @@ class FactorizedReduce(nn.Module):
         return self.bn(out)
 
 
-def avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
-    """``AvgPool2d(3, stride 1, pad 1, count_include_pad=False)`` by shifted adds, bit-identical to ATen's CPU kernel.
-
-    ``y[h, w] = (0 + Σ x[h + di, w + dj]) / n(h, w)``: the in-bounds pixels of the 3x3 window summed in
-    row-major window order starting from ``+0``, divided by their number ``n`` -- the operations of
-    ATen's kernel in the same order (so the same float32 result), done as nine vectorised adds of
-    shifted sub-rectangles instead of a scalar loop per output: ~4x faster on CPU
-    (``tests/test_score_fast.py`` checks equality with ``F.avg_pool2d`` bit for bit).
-    """
-    H, W = x.shape[-2], x.shape[-1]
-    y = torch.zeros_like(x)
-    for di in (-1, 0, 1):
-        for dj in (-1, 0, 1):
-            y[..., max(0, -di):H - max(0, di), max(0, -dj):W - max(0, dj)] += \
-                x[..., max(0, di):H - max(0, -di), max(0, dj):W - max(0, -dj)]
-    rows = torch.full((H, 1), 3.0, dtype=x.dtype, device=x.device)
-    cols = torch.full((1, W), 3.0, dtype=x.dtype, device=x.device)
-    rows[0] -= 1
-    rows[-1] -= 1
-    cols[:, 0] -= 1
-    cols[:, -1] -= 1
-    return y.div_(rows * cols)
-
-
 class Pooling(nn.Module):
     """NB201 ``avg_pool_3x3``: ``AvgPool2d(3, stride, pad 1, count_include_pad=False)``.
 
     Parameter-free when ``C_in == C_out``; otherwise a ``ReLUConvBN`` 1x1 first adapts the width. At
     stride 1 on the CPU with autograd off (scoring), the bit-identical :func:`avg_pool_3x3` replaces
-    ATen's scalar kernel; training and other devices use ``nn.AvgPool2d``.
+    ATen's kernel where it measured faster (``nwot.spaces.nb201.pooling.pool_choice``; force with
+    ``NWOT_POOL_METHOD``); training and other devices use ``nn.AvgPool2d``.
     """
 
     def __init__(self, C_in: int, C_out: int, stride: int) -> None:
@@ -172,9 +150,13 @@ class Pooling(nn.Module):
         if self.preprocess is not None:
             x = self.preprocess(x)
         if (self.op.stride == 1 and x.dim() == 4 and x.device.type == "cpu" and x.dtype == torch.float32
-                and not (torch.is_grad_enabled() and x.requires_grad)):
+                and not (torch.is_grad_enabled() and x.requires_grad) and _shift_add_is_faster()):
             return avg_pool_3x3(x)
         return self.op(x)
+
+
+def _shift_add_is_faster() -> bool:
+    return pool_method() == "shift_add"  # measured once per process
 
 
 def _skip(C_in: int, C_out: int, stride: int) -> nn.Module:
@@ -207,9 +189,23 @@ class InferCell(nn.Module):
         self.in_dim, self.out_dim = C_in, C_out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Node sums skip ``none`` edges (``Zero``) when another edge enters the node: adding ``x * 0``
+        changes at most the sign of a zero, which no later op turns into a different non-zero value and
+        no ReLU code distinguishes, so every ``nn.ReLU`` sees the same codes (the tests compare the logits
+        bit for bit). The one difference: an inf or NaN entering only through a ``none`` edge no longer
+        turns the node into NaN. A node fed by ``none`` edges only is the zero tensor, as before."""
         nodes: List[torch.Tensor] = [x]
         for i in range(1, NUM_NODES):
-            terms = [layer(nodes[j]) for layer, (j, t) in zip(self.layers, EDGES) if t == i]
+            terms, zero = [], None
+            for layer, (j, t) in zip(self.layers, EDGES):
+                if t != i:
+                    continue
+                if isinstance(layer, Zero):
+                    zero = (layer, nodes[j])
+                    continue
+                terms.append(layer(nodes[j]))
+            if not terms:
+                terms = [zero[0](zero[1])]
             nodes.append(sum(terms[1:], terms[0]))
         return nodes[-1]
 
