@@ -6,9 +6,16 @@ it on one fixed minibatch: NASWOT's ``s = log|det K_H|`` (Mellor et al., ICML 20
 §3; :mod:`nwot.proxies.naswot`). The live search evaluator (:class:`nwot.evaluators.proxy.ProxyEvaluator`),
 the full-space scoring job (:mod:`nwot.scores.job`) and NASWOT pre-screening all go through it, so a
 score means the same number everywhere; :func:`store_key` names it in the score store.
+
+A space whose ``build`` seeds its own initialisation (an ``init_seed`` parameter: ``lse``, whose networks are
+otherwise initialised from each individual's uid) gets ``init_seed = cfg.init_seed``, so the score of a
+network depends on its structure and the config, not on the individual. A network without the units the
+score reads (no ``nn.ReLU`` module: ``lse``'s trivial initial models) raises :class:`UnscorableNetwork`;
+the live evaluator turns it into a failed evaluation.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, List, Mapping, Optional, Sequence
@@ -28,6 +35,18 @@ from nwot.spaces.base import Arch, SearchSpace, get_space
 
 #: Scores the scorer computes (the zero-cost proxy suite registers more).
 PROXIES = ("naswot",)
+
+
+class UnscorableNetwork(NwotError):
+    """The network has none of the units the score reads (NASWOT: no ``nn.ReLU`` module); the score is undefined."""
+
+
+def has_relu_units(model: torch.nn.Module, compat: str) -> bool:
+    """Whether NASWOT finds units to hook: an ``nn.ReLU`` module (clean mode), a module whose type name
+    contains ``ReLU`` (reference mode, as the paper's code)."""
+    if compat == "reference":
+        return any("ReLU" in str(type(m)) for m in model.modules())
+    return any(isinstance(m, torch.nn.ReLU) for m in model.modules())
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,8 @@ class Scorer:
         self.device = cfg.resolved_device()
         self._images = None if images is None else images.to(self.device)
         self.data_dir = data_dir
+        #: the space's build seeds its own init (``init_seed`` parameter): it gets ``cfg.init_seed``
+        self._seeds_own_init = "init_seed" in inspect.signature(space.build).parameters
 
     @property
     def images(self) -> torch.Tensor:
@@ -106,12 +127,17 @@ class Scorer:
         return self._images
 
     def build(self, arch: Arch) -> torch.nn.Module:
+        kw = {"init_seed": self.cfg.init_seed, **self.build_kwargs} if self._seeds_own_init else self.build_kwargs
         with torch_seed(self.cfg.init_seed):
-            return self.space.build(arch, num_classes=self.cfg.head, compat=self.cfg.compat, **self.build_kwargs)
+            return self.space.build(arch, num_classes=self.cfg.head, compat=self.cfg.compat, **kw)
 
     def score(self, arch: Arch) -> float:
-        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel)."""
-        return naswot_score(self.build(arch), self.images, compat=self.cfg.compat, device=self.device)
+        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel; :class:`UnscorableNetwork` without ReLU units)."""
+        model = self.build(arch)
+        if not has_relu_units(model, self.cfg.compat):
+            raise UnscorableNetwork(f"the network of {self.space.encode(arch)!r} has no ReLU units: its NASWOT score "
+                                    f"is undefined")
+        return naswot_score(model, self.images, compat=self.cfg.compat, device=self.device)
 
     def timed(self, arch: Arch) -> "tuple[float, float]":
         """``(score, wall seconds of build + score)``."""
