@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from pathlib import Path
 
 from nwot.evaluators.base import Evaluation
@@ -60,14 +61,17 @@ class CrashAfter:
 
 
 class EpochLog:
-    """TrainEvaluator ``epoch_callback``: one line per trained epoch (see the module docstring)."""
+    """TrainEvaluator ``epoch_callback``: one line per trained epoch (see the module docstring); ``delay``
+    seconds of sleep after each epoch stand for a longer training (so a test can kill a controller mid-run)."""
 
-    def __init__(self, path) -> None:
-        self.path = str(path)
+    def __init__(self, path, delay: float = 0.0) -> None:
+        self.path, self.delay = str(path), delay
 
     def __call__(self, encoding, epoch, stats) -> None:
         with open(self.path, "a") as f:
             f.write(f"{encoding}\t{epoch}\t{os.getpid()}\n")
+        if self.delay:
+            time.sleep(self.delay)
 
 
 def trained_epochs(path):

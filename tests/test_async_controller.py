@@ -7,6 +7,7 @@ arrival is exercised deterministically. Evaluations are a toy function of the en
 from __future__ import annotations
 
 import math
+import random
 import sqlite3
 
 import pytest
@@ -20,8 +21,6 @@ from nwot.search.base import ASYNCHRONY, get_strategy, list_strategies, strategy
 from nwot.search.loop import Budget
 from nwot.search.run import run
 from nwot.spaces import get_space
-
-import random
 
 NB201 = get_space("nb201")
 SMALL_SURROGATE = dict(embed=8, hidden=16, epochs=5)
@@ -150,7 +149,8 @@ def test_lse_resumes_from_its_snapshot_not_a_replay(tmp_path, monkeypatch):
     recorded = sum(1 for k, _ in events(tmp_path / "state.sqlite") if k == "ask")
     seen = []
     restore, ask = LargeScaleEvolution.restore, LargeScaleEvolution.ask
-    monkeypatch.setattr(LargeScaleEvolution, "restore", lambda self, snap: (seen.append("restore"), restore(self, snap)))
+    monkeypatch.setattr(LargeScaleEvolution, "restore",
+                        lambda self, snap: (seen.append("restore"), restore(self, snap)))
     monkeypatch.setattr(LargeScaleEvolution, "ask", lambda self: (seen.append("ask"), ask(self))[1])
     res = run("lse", NB201, ToyEval(NB201), Budget(evaluations=30), seed=2, options=CASES["lse"], workers=wk).runs[0]
     assert seen == ["restore"] + ["ask"] * (30 - recorded)  # restored, then only the asks still to come

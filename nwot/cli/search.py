@@ -43,8 +43,9 @@ def _setup(args: argparse.Namespace, signal: str):
                             f"drop --evaluator train")
         if args.evaluations is None:
             raise NwotError("--evaluator train needs --evaluations (trained models per run)")
-        setup = train_setup(space, preset=args.preset, train_overrides=parse_options(args.train_option, "--train-option"),
-                            data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir, inherit=not args.no_inherit)
+        overrides = parse_options(args.train_option, "--train-option")
+        setup = train_setup(space, preset=args.preset, train_overrides=overrides, data_dir=args.data_dir,
+                            checkpoint_dir=args.checkpoint_dir, inherit=not args.no_inherit)
         return setup, Budget(evaluations=args.evaluations), args.evaluations
     if signal == "score":
         if args.budget is not None or args.evaluations is not None:
@@ -112,6 +113,14 @@ class RunPrinter:
                 f"test acc {'-' if acc is None else f'{acc:6.2f}'}  {times}{extra}  {res.best_arch}")
 
 
+def _counter(bar):
+    """Progress: one tick per evaluation (a strategy's own charged scores are not counted)."""
+    def tick(row) -> None:
+        if row.kind == "eval":
+            bar.update(1)
+    return tick
+
+
 def _workers(args: argparse.Namespace):
     from nwot.search.async_pool import Workers
 
@@ -145,8 +154,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     workers = _workers(args)
     try:
         report = setup.run(args.strategy, budget, runs=args.runs, seed=args.seed, options=options,
-                           prescreen=args.prescreen, progress=(lambda row: bar.update(1) if row.kind == "eval" else None)
-                           if per_run else None, on_result=on_result, pareto=pareto, workers=workers)
+                           prescreen=args.prescreen, progress=_counter(bar) if per_run else None,
+                           on_result=on_result, pareto=pareto, workers=workers)
     finally:
         bar.close()
     s = report.summary()
@@ -204,7 +213,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--strategy naswot); train: real training on an open space (--space pnas|blockqnn, budget "
                         "= --evaluations trained models)")
     p.add_argument("--preset", default="cpu_tiny",
-                   help="train evaluator: training preset (cpu_tiny, pnas_proxy, blockqnn_proxy, lse_cpu_tiny, lse_gpu)")
+                   help="train evaluator: training preset (cpu_tiny, pnas_proxy, blockqnn_proxy, lse_cpu_tiny, "
+                        "lse_gpu)")
     p.add_argument("--no-inherit", action="store_true",
                    help="train evaluator on a space with weight inheritance (lse): every child trains from a fresh "
                         "initialisation (the ablation)")

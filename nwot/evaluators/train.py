@@ -271,7 +271,7 @@ class TrainEvaluator:
 
     cost_kind = "wall"
 
-    def for_run(self, seed: int) -> "TrainEvaluator":
+    def for_run(self, seed: int) -> TrainEvaluator:
         """The evaluator of search run ``seed``: itself, or with ``follow_run_seed`` a copy training with that seed."""
         if not self.follow_run_seed or seed == self.config.seed:
             return self

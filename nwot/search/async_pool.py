@@ -36,7 +36,7 @@ BACKENDS = ("ray", "inline")
 
 @dataclass(frozen=True)
 class Workers:
-    """How candidates are evaluated concurrently (``run(..., workers=Workers(...))``; ``workers=K`` = ``Workers(K)``)."""
+    """How candidates are evaluated at once: ``run(..., workers=Workers(...))``; ``workers=K`` is ``Workers(K)``."""
 
     count: int  # candidates in flight at once (K workers)
     address: Optional[str] = None  # Ray cluster ("auto", "HOST:6379", "ray://HOST:10001"); None = a local Ray
@@ -59,7 +59,8 @@ class Workers:
                 raise NwotError(f"{name} must be an int >= 0, got {v!r}")
         check_choice("worker backend", self.backend, BACKENDS)
         if self.backend == "inline" and self.address is not None:
-            raise NwotError(f"the inline backend evaluates in this process; address {self.address!r} needs backend='ray'")
+            raise NwotError(f"the inline backend evaluates in this process; address {self.address!r} needs "
+                            f"backend='ray'")
 
     @property
     def threads(self) -> int:

@@ -114,7 +114,8 @@ class AsyncSearch:
         self.best: Tuple[Optional[int], float] = (None, -math.inf)
         self.trace: List[TraceRow] = []
         self.stopped = False
-        self.stats = {"retried": 0, "gave_up": 0, "resubmitted_on_resume": 0, "replayed_events": 0}
+        self.stats = {"retried": 0, "gave_up": 0, "resubmitted_on_resume": 0, "replayed_events": 0,
+                      "max_in_flight": 0}
 
     # -- bookkeeping -------------------------------------------------------------------------------
     def _row(self, enc: str, ev: Evaluation, kind: str) -> None:
@@ -316,6 +317,7 @@ class AsyncSearch:
                     self.store.record_sent(self.run_id, cid, self.attempts[cid])
                     self.pool.submit(cid, self.archs[cid])
                     self.flight.add(cid)
+                    self.stats["max_in_flight"] = max(self.stats["max_in_flight"], len(self.flight))
                 if not self.flight:
                     break
                 cid, ev, err, worker = self.pool.wait()
@@ -375,7 +377,7 @@ def state_path(workers: Workers, evaluate: Any):
 
 def check_resumable(evaluate: Any) -> None:
     """A training evaluator needs checkpoints, so that a resumed or retried candidate is not trained twice."""
-    if hasattr(evaluate, "checkpoint_dir") and getattr(evaluate, "checkpoint_dir") is None:
+    if hasattr(evaluate, "checkpoint_dir") and evaluate.checkpoint_dir is None:
         raise NwotError("asynchronous training needs the evaluator's checkpoint_dir (CLI --checkpoint-dir): a "
                         "resumed or retried candidate comes back from its checkpoint instead of being trained "
                         "twice, and weight inheritance reads parents' weights from it")

@@ -134,7 +134,7 @@ class AsyncStore:
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "AsyncStore":
+    def __enter__(self) -> AsyncStore:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -186,7 +186,8 @@ class AsyncStore:
     def run_info(self, run_id: int) -> Dict[str, Any]:
         sessions, wall, result = self._con.execute(
             "SELECT sessions, wall, result FROM runs WHERE run_id=?", (run_id,)).fetchone()
-        return {"sessions": int(sessions), "wall": float(wall), "result": None if result is None else json.loads(result)}
+        return {"sessions": int(sessions), "wall": float(wall),
+                "result": None if result is None else json.loads(result)}
 
     def add_wall(self, run_id: int, seconds: float) -> None:
         self._txn(lambda: self._con.execute("UPDATE runs SET wall = wall + ? WHERE run_id=?", (seconds, run_id)))
@@ -207,7 +208,8 @@ class AsyncStore:
                 self._event(run_id, "charge", {"arch": enc, "kind": kind, **_ev_dict(ev)})
             if cids:
                 self._con.executemany("INSERT INTO candidates (run_id, cid, arch, status, attempts, updated) "
-                                      "VALUES (?,?,?,'pending',0,?)", [(run_id, c, a, now) for c, a in zip(cids, archs)])
+                                      "VALUES (?,?,?,'pending',0,?)",
+                                      [(run_id, c, a, now) for c, a in zip(cids, archs)])
                 seq = self._event(run_id, "ask", {"cids": cids})
                 self._snapshot(run_id, seq, snapshot)
         self._txn(write)

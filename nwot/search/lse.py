@@ -46,9 +46,9 @@ import math
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation, Evaluator
 from nwot.search.base import Strategy, register_strategy
+from nwot.spaces.base import Arch
 
 Member = Tuple[Arch, float]
 #: The paper's population size (Real et al. 2017, §4: 1,000 individuals, 250 workers).

@@ -304,7 +304,7 @@ class TestReport:
     def __init__(self, evaluate, test, size: Optional[int]) -> None:
         self.evaluate, self.test, self.size = evaluate, test, size
 
-    def for_run(self, seed: int) -> "TestReport":
+    def for_run(self, seed: int) -> TestReport:
         """The report of search run ``seed``: reads the weights that run's evaluator trained."""
         return TestReport(_for_run(self.evaluate, seed), self.test, self.size)
 
