@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
-#: The repository root (this file is ``<repo>/nwot/provenance.py``).
-REPO = Path(__file__).resolve().parent.parent
+#: The repository root (this file is ``<repo>/nwot/study/provenance.py``).
+REPO = Path(__file__).resolve().parents[2]
 
 
 def cpu_model() -> str:
