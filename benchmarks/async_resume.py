@@ -111,7 +111,7 @@ def one(strategy: str, address: str, work: Path, kills: int) -> dict:
             "duplicates": sum(v - 1 for v in counts.values() if v > 1),
             "lost": len(archs - {a for a, _ in counts}) + len(set(cands) - set(told)),
             "told_twice": len(told) - len(set(told)), "session_wall_seconds": sessions,
-            "best_signal": out["best_signal"]}
+            "best_signal": out["best_signal"], "commit": git_label()}
 
 
 def main(argv=None) -> int:
@@ -136,7 +136,9 @@ def main(argv=None) -> int:
             rows.append(row)
     finally:
         ray.shutdown()
-    meta = {"command": command_line(__file__, argv), "commit": git_label(), "machine": machine(device="cpu"),
+    commits = sorted({r.get("commit", "unknown") for r in rows})
+    meta = {"command": command_line(__file__, argv), "commit": commits[0] if len(commits) == 1 else commits,
+            "machine": machine(device="cpu"),
             "workers": 2, "ray_cpus": args.workers, "rows": rows}
     out = Path(args.out)
     (out / "async_resume.json").write_text(json.dumps(meta, indent=2) + "\n")
