@@ -15,6 +15,9 @@ setup                      search evaluator (signal, cost)            report (ne
 :func:`train_setup`        real training: held-out val. acc., wall s  test acc. of the trained weights
 =========================  =========================================  ===============================
 
+``workers=K`` (optionally ``address=`` a Ray cluster, ``state=`` the SQLite file) evaluates K candidates at
+once and tells results as they arrive (:mod:`nwot.search.async_run`), resumable after a crash.
+
 Strategies declare what they need (:attr:`~nwot.search.base.Strategy.needs`, ``takes_select``,
 ``signal``) instead of being listed by name here; ``options`` (the CLI's ``-o KEY=VALUE``) reach every
 strategy on every evaluator. Run ``r`` is seeded with ``seed + r``: the strategy's RNG, and, through
