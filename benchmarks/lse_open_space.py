@@ -20,7 +20,9 @@ finished candidates from disk instead of retraining them.
 
 Presets: ``cpu_tiny`` (run here; 80 SGD steps of 50 images per evaluation, population 20) and ``gpu``
 (the paper's recipe: 25,600 steps of batch 50 per evaluation, population 1,000; needs the full CIFAR-10
-training set in ``--data-dir``): ``python benchmarks/lse_open_space.py --preset gpu --seeds 1 --seconds 86400``.
+training set in ``--data-dir``): ``python benchmarks/lse_open_space.py --preset gpu --seeds 1 --seconds 86400``,
+with ``--workers 4 --gpus-per-worker 0.25`` to train four individuals at once on one GPU (asynchronous
+controller on Ray, as the paper's 250 workers; ``--address auto`` on a Ray cluster).
 """
 from __future__ import annotations
 
@@ -67,6 +69,11 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="CIFAR-10 python batches (default: $NWOT_DATA_DIR, else shared/data)")
     p.add_argument("--work", default=str(RESULTS / "work" / "lse_open_space"), help="finished runs + checkpoints")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--workers", type=int, default=None,
+                   help="train K individuals at once as Ray tasks (nwot.search.async_run; default: one at a time "
+                        "in this process). The budget stays charged seconds: the workers' training time summed")
+    p.add_argument("--address", default=None, help="with --workers: a Ray cluster ('auto', 'HOST:6379')")
+    p.add_argument("--gpus-per-worker", type=float, default=0, help="with --workers: GPUs per task (e.g. 0.25)")
     p.add_argument("--out", default=str(RESULTS))
     return p.parse_args(argv)
 
@@ -97,11 +104,16 @@ def run_one(variant: str, seed: int, args, train, test, work: Path) -> dict:
             bar.set_postfix(best=f"{row.best_signal:.1f}", t=f"{row.time:.0f}s")
 
     overrides = {} if args.population is None else {"population_size": args.population}
+    workers = None
+    if args.workers is not None:
+        from nwot.search.async_pool import Workers
+
+        workers = Workers(args.workers, address=args.address, gpus_per_worker=args.gpus_per_worker)
     t0 = time.perf_counter()
     res = run_lse(args.preset, seed=seed, data=train, inherit=variant != "no-inherit",
                   screen_threshold=args.screen_threshold if variant.endswith("+naswot") else None,
                   seconds=args.seconds, checkpoint_dir=work / "ckpt" / variant, overrides=overrides,
-                  test=test, test_images=args.test_images, progress=progress)
+                  test=test, test_images=args.test_images, progress=progress, workers=workers)
     bar.close()
     out = {"variant": variant, "seed": seed, "wall_seconds": time.perf_counter() - t0, "commit": args.commit,
            "command": command_line(__file__, args.argv), "result": res.to_dict()}

@@ -55,3 +55,35 @@ def test_run_lse_reports_and_replays_from_checkpoints(cifar, tmp_path):
     c = run_lse("cpu_tiny", **{**kw, "evaluations": 18})
     assert [(r.arch, r.signal, r.cost) for r in c.trace[:14]] == [(r.arch, r.signal, r.cost) for r in a.trace]
     assert c.n_evals == 18
+
+
+def test_the_cli_runs_lse_through_the_one_driver(cifar, cut_data, tmp_path, capsys):
+    """``nwot search --strategy lse --space lse --evaluator train`` = run_lse (issue #15: one driver for real
+    training too): the same individuals and validation accuracies, weight inheritance on, weights kept under
+    the checkpoint dir; the lse space gets no C / N build options."""
+    import json
+
+    from nwot.cli import main
+
+    data_dir = cut_data / "cifar10" / "jpeg_derived"
+    over = dict(population_size=4, train_size=128, val_size=64, epochs=1)
+    argv = ["search", "--strategy", "lse", "--space", "lse", "--evaluator", "train", "--preset", "lse_cpu_tiny",
+            "--evaluations", "9", "-o", "population_size=4", "--data-dir", str(data_dir), "--checkpoint-dir",
+            str(tmp_path / "cli"), "--json", "--quiet"]
+    for k in ("train_size", "val_size", "epochs"):
+        argv += ["--train-option", f"{k}={over[k]}"]
+    assert main(argv) == 0
+    (cli,) = json.loads(capsys.readouterr().out)["runs"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train = cifar10_data(data_dir)
+    lib = run_lse("cpu_tiny", seed=0, data=train, evaluations=9, overrides=over, checkpoint_dir=tmp_path / "lib",
+                  test=cifar[1], test_images=100)
+    assert cli["n_evals"] == 9 and (cli["best_arch"], cli["best_signal"]) == (lib.best_arch, lib.best_signal)
+    assert cli["test_accuracy"] == lib.final["test_accuracy"] and cli["test_images"] == 100
+    ev_cfg = cli["config"]["search_evaluator"]
+    assert ev_cfg["build_kwargs"] == {} and ev_cfg["hook"] == {"hook": "lse-lineage", "inherit": True}
+    assert cli["config"]["inherit"] is True and cli["config"]["population_size"] == 4
+    weights = {p.stem for p in (tmp_path / "cli" / "weights").glob("*.pt")}
+    assert len(weights) == 9  # every trained individual's weights, by uid
+    assert get_space("lse").decode(cli["best_arch"]).uid in weights

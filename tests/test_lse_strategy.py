@@ -12,11 +12,18 @@ from nwot.errors import NwotError
 from nwot.search.loop import Budget, run_search
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import get_strategy
-from nwot.search.lse import LargeScaleEvolution, NaswotInitScorer
+from nwot.evaluators.proxy import ProxyEvaluator
+from nwot.scores.scorer import ScoreConfig
+from nwot.search.lse import LargeScaleEvolution
 from nwot.spaces import get_space
-from nwot.spaces.lse.codec import structure_key, trivial_genome
+from nwot.spaces.lse.codec import Individual, structure_key, trivial_genome
 
 SPACE = get_space("lse")
+
+
+def score_eval(value) -> Evaluation:
+    """A toy scorer's answer: the score, or a failed score (None: undefined, as for a network without ReLU)."""
+    return Evaluation.failed("no ReLU units", 0.01) if value is None else Evaluation(float(value), 0.01)
 
 
 def depth_signal(ind) -> Evaluation:
@@ -53,8 +60,8 @@ def test_failed_children_never_reproduce():
     for k in range(60):
         (child,) = st.ask()
         assert st.last_parent[1] > -math.inf
-        ev = Evaluation(2.0, 1.0, {"failed": True, "error": "OutOfMemoryError: x"}) if k % 2 else \
-            Evaluation(0.5, 1.0, {"diverged": True})
+        ev = Evaluation.failed("OutOfMemoryError: x", 1.0) if k % 2 else \
+            Evaluation.failed("diverged: the training loss became non-finite", 1.0, diverged=True)
         st.tell([child], [ev])
         assert st.population[-1][1] == -math.inf
     assert st.config()["stats"]["failed"] == 60
@@ -99,7 +106,7 @@ def test_screen_drops_children_scored_below_the_parent():
 
     def scorer(ind):  # toy "NASWOT": fewer convolutions score higher; the trivial model has no score
         calls.append(structure_key(ind.genome))
-        return None if not ind.genome.edges else 10.0 - len(ind.genome.convs())
+        return score_eval(None if not ind.genome.edges else 10.0 - len(ind.genome.convs()))
 
     def toy(ind):
         return 10.0 - len(ind.genome.convs()) if ind.genome.edges else None
@@ -124,7 +131,7 @@ def test_screen_drops_children_scored_below_the_parent():
 
 def test_screen_scoring_is_charged_to_the_budget():
     st = LargeScaleEvolution(SPACE, random.Random(3), population_size=4, screen_threshold=0.0,
-                             scorer=lambda ind: None if not ind.genome.edges else -len(ind.genome.edges))
+                             scorer=lambda ind: score_eval(None if not ind.genome.edges else -len(ind.genome.edges)))
     res = run_search(st, depth_signal, Budget(evaluations=60))
     scores = [row for row in res.trace if row.kind == "score"]
     assert len(scores) == st.stats["scored"] > 0 and res.n_evals == 60
@@ -136,21 +143,32 @@ def test_screen_options_are_checked():
         LargeScaleEvolution(SPACE, random.Random(0), screen_threshold=-1)
     with pytest.raises(NwotError, match="population_size"):
         LargeScaleEvolution(SPACE, random.Random(0), population_size=1)
+    with pytest.raises(NwotError, match="needs a scorer"):
+        LargeScaleEvolution(SPACE, random.Random(0), screen_threshold=1.0)
 
 
-def test_naswot_init_scorer_on_lse_networks():
+def test_the_shared_scorer_on_lse_networks():
+    """The driver's NASWOT scorer builds lse networks from its init seed (not the individual's uid)."""
+    from nwot.proxies.naswot import naswot_score
+
     x = torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    sc = NaswotInitScorer(SPACE, images=x)
+    sc = ProxyEvaluator(SPACE, ScoreConfig(batch_size=16, init_seed=7, device="cpu"), images=x)
     rng = random.Random(0)
-    assert sc(SPACE.sample(rng)) is None  # no ReLU units
+    trivial = sc(SPACE.sample(rng))
+    assert not trivial.ok and "no ReLU units" in trivial.failure and trivial.cost >= 0
     ind = SPACE.sample(rng)
     while not any(v.act == "bn_relu" for v in ind.genome.vertices):
         ind = SPACE.mutate(ind, rng)
-    s = sc(ind)
-    assert math.isfinite(s) and s > 0
-    twin = SPACE.mutate(ind, random.Random(0))  # another uid, same init seed -> same score for the same net
-    if structure_key(twin.genome) == structure_key(ind.genome):
-        assert sc(twin) == s
+    ev = sc(ind)
+    assert ev.ok and math.isfinite(ev.signal) and ev.signal > 0
+    # independently: the same network built with init seed 7 and scored directly
+    assert ev.signal == naswot_score(SPACE.build(ind, init_seed=7), x)
+    twin = Individual(ind.genome, "00000000000000aa", ind.uid, "identity")  # another uid, the same network
+    assert sc(twin).signal == ev.signal
+    other = sc.with_seeds(0, 8)  # another init seed: another init, scored as built with that seed
+    assert other(ind).signal == naswot_score(SPACE.build(ind, init_seed=8), x)
+    w7, w8 = (list(s.scorer.build(ind).state_dict().values()) for s in (sc, other))
+    assert any(not torch.equal(a, b) for a, b in zip(w7, w8))
 
 
 def test_lse_still_runs_on_the_nb201_table_with_the_space_mutation():
@@ -165,11 +183,28 @@ def test_lse_still_runs_on_the_nb201_table_with_the_space_mutation():
     assert res.n_evals == 200 and res.best_signal == max(r.signal for r in res.trace)
 
 
-def test_a_scorer_out_of_memory_does_not_stop_the_search():
-    def scorer(ind):
-        raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+def _oom(*args, **kwargs):
+    raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
 
-    st = LargeScaleEvolution(SPACE, random.Random(0), population_size=3, screen_threshold=0.0, scorer=scorer)
+
+class OomSpace(type(SPACE)):
+    """The lse space, but building a network with a convolution runs out of (device) memory."""
+
+    def build(self, arch, num_classes=10, init_seed=None, **kwargs):
+        if self._genome(arch).convs():
+            _oom()
+        return super().build(arch, num_classes, init_seed, **kwargs)
+
+
+def test_a_scorer_out_of_memory_does_not_stop_the_search():
+    space = OomSpace()
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    scorer = ProxyEvaluator(space, ScoreConfig(batch_size=8, device="cpu"), images=x)
+    st = LargeScaleEvolution(space, random.Random(0), population_size=3, screen_threshold=0.0, scorer=scorer)
     res = run_search(st, depth_signal, Budget(evaluations=30))
-    assert res.n_evals == 30 and st.stats["score_failed"] == st.stats["scored"] > 0
-    assert st.stats["screened_out"] == 0
+    rows = [r for r in res.trace if r.kind == "score"]
+    assert res.n_evals == 30 and len(rows) == st.stats["scored"] > 0
+    assert st.stats["score_failed"] == sum(1 for r in rows if r.failure) > 0
+    oom = [r for r in rows if space.decode(r.arch).genome.convs()]
+    assert oom and all(r.failure.startswith("OutOfMemoryError: CUDA out of memory") for r in oom)  # not a crash
+    assert st.stats["screened_out"] == 0  # a failed score never drops a child

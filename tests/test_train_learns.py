@@ -100,7 +100,8 @@ def test_out_of_memory_is_the_candidates_failure_not_the_searchs(cifar10_sample)
     assert st.config()["stats"]["failed"] == len(failed)
     conv_child = next(space.decode(r.arch) for r in failed)
     e = ev(conv_child)
-    assert e.info["failed"] and e.info["error"].startswith("OutOfMemoryError: CUDA out of memory")
+    assert not e.ok and e.failure.startswith("OutOfMemoryError: CUDA out of memory") and e.signal == -math.inf
+    assert e.info["error"] == e.failure and e.info["cached"] is False
     assert res.best_signal > 0 and not space.decode(res.best_arch).genome.convs()
 
 

@@ -2,7 +2,9 @@
 
 * ``--strategy naswot`` (default): the NASWOT search, live scoring (or ``--scores`` stored scores);
 * other strategies: the benchmark's simulated training time (``--budget`` seconds / ``--evaluations``);
-* ``--evaluator train``: real training on an open space (``--evaluations`` trained models per run).
+* ``--evaluator train``: real training on an open space (``--evaluations`` trained models per run);
+  ``--workers K`` trains K candidates at once on Ray (``--address`` a cluster), resumable from ``--state``
+  (:mod:`nwot.search.async_run`): rerun the same command after a crash and it goes on.
 
 ``--constraint "edgegpu_latency<=5"`` (repeatable) bounds a cost of the search dataset's network
 (:mod:`nwot.search.constraints`); ``--pareto METRIC`` prints each run's front of (signal, METRIC)
@@ -41,8 +43,9 @@ def _setup(args: argparse.Namespace, signal: str):
                             f"drop --evaluator train")
         if args.evaluations is None:
             raise NwotError("--evaluator train needs --evaluations (trained models per run)")
-        setup = train_setup(space, preset=args.preset, train_overrides=parse_options(args.train_option, "--train-option"),
-                            data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir)
+        overrides = parse_options(args.train_option, "--train-option")
+        setup = train_setup(space, preset=args.preset, train_overrides=overrides, data_dir=args.data_dir,
+                            checkpoint_dir=args.checkpoint_dir, inherit=not args.no_inherit)
         return setup, Budget(evaluations=args.evaluations), args.evaluations
     if signal == "score":
         if args.budget is not None or args.evaluations is not None:
@@ -111,6 +114,34 @@ class RunPrinter:
                 f"test acc {'-' if acc is None else f'{acc:6.2f}'}  {times}{extra}  {res.best_arch}")
 
 
+def _counter(bar):
+    """Progress: one tick per evaluation (a strategy's own charged scores are not counted)."""
+    def tick(row) -> None:
+        if row.kind == "eval":
+            bar.update(1)
+    return tick
+
+
+def _workers(args: argparse.Namespace, signal: str):
+    """The asynchronous workers of ``--evaluator train`` (live scoring takes ``--workers`` as its processes)."""
+    from nwot.search.async_pool import Workers
+
+    if args.evaluator != "train":
+        if args.address or args.state:
+            raise NwotError("--address / --state are for asynchronous searches with real training: "
+                            "--evaluator train --workers K")
+        if args.workers is not None and signal != "score":
+            raise NwotError(f"--workers: strategy {args.strategy!r} on the benchmark table looks its signal up; "
+                            f"--workers applies to live scoring (--strategy naswot) and to --evaluator train")
+        return None
+    if args.workers is None:
+        if args.address or args.state:
+            raise NwotError("--address / --state are for asynchronous searches: add --workers K")
+        return None
+    return Workers(args.workers, address=args.address, state=args.state, cpus_per_worker=args.cpus_per_worker,
+                   gpus_per_worker=args.gpus_per_worker, retries=args.retries)
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from nwot.search.base import strategy_class
 
@@ -130,10 +161,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         printer(res)
 
     pareto = setup.cost_lookup(args.pareto) if args.pareto else None
+    workers = _workers(args, signal)
     try:
         report = setup.run(args.strategy, budget, runs=args.runs, seed=args.seed, options=options,
-                           prescreen=args.prescreen, progress=(lambda row: bar.update(1)) if per_run else None,
-                           on_result=on_result, pareto=pareto)
+                           prescreen=args.prescreen, progress=_counter(bar) if per_run else None,
+                           on_result=on_result, pareto=pareto, workers=workers)
     finally:
         bar.close()
     s = report.summary()
@@ -190,7 +222,28 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="table (default): the benchmark lookup with simulated time (or the zero-cost score for "
                         "--strategy naswot); train: real training on an open space (--space pnas|blockqnn, budget "
                         "= --evaluations trained models)")
-    p.add_argument("--preset", default="cpu_tiny", help="train evaluator: training preset (cpu_tiny, pnas_proxy)")
+    p.add_argument("--preset", default="cpu_tiny",
+                   help="train evaluator: training preset (cpu_tiny, pnas_proxy, blockqnn_proxy, lse_cpu_tiny, "
+                        "lse_gpu)")
+    p.add_argument("--no-inherit", action="store_true",
+                   help="train evaluator on a space with weight inheritance (lse): every child trains from a fresh "
+                        "initialisation (the ablation)")
+    p.add_argument("--workers", type=int, default=None, metavar="K",
+                   help="K candidates evaluated at once. Live scoring (--strategy naswot): K scoring processes, one "
+                        "thread each (default: measured on this machine, see `nwot info`; no score depends on it). "
+                        "--evaluator train: an asynchronous search, K candidates trained at once as Ray tasks, "
+                        "results told as they arrive; the state is kept in --state, so rerunning the same command "
+                        "resumes it")
+    p.add_argument("--address", default=None,
+                   help="with --workers: the Ray cluster to run on ('auto' on a node of a running cluster, "
+                        "'HOST:6379'); default: a local Ray of K CPUs")
+    p.add_argument("--state", default=None,
+                   help="with --workers: the controller's SQLite state (default: <checkpoint-dir>/controller.sqlite)")
+    p.add_argument("--cpus-per-worker", type=float, default=1, help="with --workers: Ray CPUs (torch threads) per task")
+    p.add_argument("--gpus-per-worker", type=float, default=0,
+                   help="with --workers: Ray GPUs per task (e.g. 1; 0.5 packs two trainings on a GPU)")
+    p.add_argument("--retries", type=int, default=2,
+                   help="with --workers: resubmissions of a candidate whose task raised or whose worker died")
     p.add_argument("--train-option", action="append", default=[], metavar="KEY=VALUE",
                    help="train evaluator: override a field of the preset's TrainConfig, repeatable (e.g. "
                         "--train-option epochs=2 --train-option train_size=5000)")
@@ -210,8 +263,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="live scoring: torch intra-op threads (default: measured on this machine, see `nwot info`; "
                         "no score depends on it)")
-    p.add_argument("--workers", type=int, default=None,
-                   help="live scoring: worker processes, one thread each (default: measured, see `nwot info`)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true", help="print JSON (runs and summary) at the end")

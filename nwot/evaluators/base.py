@@ -68,9 +68,12 @@ def evaluate_many(evaluate: Evaluator, archs: Sequence[Arch]) -> Iterator[Evalua
 
 
 def evaluator_config(evaluate: Any) -> Dict[str, Any]:
-    """What an evaluator records about itself: its ``config()``, else its class name."""
-    cfg = getattr(evaluate, "config", None)
-    return dict(cfg()) if callable(cfg) else {"evaluator": type(evaluate).__name__}
+    """What an evaluator records about itself: its ``describe()`` or ``config()``, else its class name."""
+    for name in ("describe", "config"):
+        cfg = getattr(evaluate, name, None)
+        if callable(cfg):
+            return dict(cfg())
+    return {"evaluator": type(evaluate).__name__}
 
 
 def cost_kind(evaluate: Any) -> str:

@@ -9,6 +9,7 @@ Stored: the score and its recorded wall seconds from a score file (:mod:`nwot.sc
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Union
@@ -19,7 +20,7 @@ import torch
 from nwot.errors import NwotError
 from nwot.evaluators.base import Evaluation, register_evaluator
 from nwot.scores.files import read_scores
-from nwot.scores.scorer import ScoreConfig, Scorer
+from nwot.scores.scorer import ScoreConfig, Scorer, UnscorableNetwork
 from nwot.spaces.base import Arch, SearchSpace
 
 
@@ -74,15 +75,24 @@ class ProxyEvaluator:
         return self.scorer.plan()
 
     def map(self, archs: Sequence[Arch]) -> Iterator[Evaluation]:
-        """``self(a)`` for every arch, in order, with the whole machine (:meth:`Scorer.map_timed`)."""
-        for s, dt in self.scorer.map_timed(archs):
-            yield Evaluation(signal=s, cost=dt, info={"score": s})
+        """``self(a)`` for every arch, in order, with the whole machine (:meth:`Scorer.map`)."""
+        return self.scorer.map(self, archs)
 
     def score(self, arch: Arch) -> float:
         return self.scorer.score(arch)
 
     def __call__(self, arch: Arch) -> Evaluation:
-        s, dt = self.scorer.timed(arch)
+        """The score and its seconds; a network without ReLU units, or one that does not fit in memory, is a
+        failed evaluation (the seconds spent on it as cost)."""
+        t0 = time.perf_counter()
+        try:
+            s, dt = self.scorer.timed(arch)
+        except UnscorableNetwork as err:
+            return Evaluation.failed(str(err), cost=time.perf_counter() - t0)
+        except (MemoryError, torch.OutOfMemoryError) as err:
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            return Evaluation.failed(f"{type(err).__name__}: {str(err)[:300]}", cost=time.perf_counter() - t0)
         return Evaluation(signal=s, cost=dt, info={"score": s})
 
     def config(self) -> Dict[str, Any]:

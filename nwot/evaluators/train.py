@@ -108,7 +108,7 @@ class TrainConfig:
 #: Named budgets. ``cpu_tiny`` (1 epoch on 2,000 images, 500 held out) is for tests and CPU demos.
 #: ``pnas_proxy`` is the search-time budget of Liu et al., PNAS, ECCV 2018, §5.1: each child trained for
 #: 20 epochs with 5,000 of the 50,000 CIFAR-10 training images held out (their child networks use
-#: N = 2, F = 24: pass those as build kwargs, see ``nwot.search.run.DEFAULT_BUILD``); batch size
+#: N = 2, F = 24: the pnas space declares them as its ``train_build`` for this preset); batch size
 #: 32, lr 0.025 and weight decay 3e-4 are DARTS-style choices of ours. ``blockqnn_proxy`` is a short
 #: "early-stop" budget in the spirit of Zhong et al., BlockQNN, CVPR 2018, §3.4 (12 epochs); the paper's
 #: exact early-stop recipe (trained with Adam) is not reproduced, we keep SGD + cosine.
@@ -118,6 +118,14 @@ PRESETS: Dict[str, TrainConfig] = {
                               val_size=5000, grad_clip=5.0),
     "blockqnn_proxy": TrainConfig(epochs=12, batch_size=256, lr=0.1, weight_decay=5e-4, train_size=45000,
                                   val_size=5000, grad_clip=None),
+    # Large-scale evolution (Real et al., ICML 2017, §3.3 and S1 as we read them): SGD with momentum 0.9,
+    # batch 50, weight decay 1e-4, a constant learning rate (lr_min = lr; on the lse space each individual's
+    # gene replaces it), 25,600 steps per evaluation (32 epochs x 800 steps of 50 images), 5,000 images held out
+    # for the fitness; lse_cpu_tiny shrinks it to a 2-core CPU (2 epochs of 40 steps, no augmentation).
+    "lse_gpu": TrainConfig(epochs=32, batch_size=50, lr=0.1, lr_min=0.1, momentum=0.9, weight_decay=1e-4,
+                           train_size=40_000, val_size=5_000, augment=True, grad_clip=None, eval_batch_size=500),
+    "lse_cpu_tiny": TrainConfig(epochs=2, batch_size=50, lr=0.1, lr_min=0.1, momentum=0.9, weight_decay=1e-4,
+                                train_size=2_000, val_size=500, augment=False, grad_clip=None, device="cpu"),
 }
 
 
@@ -208,6 +216,10 @@ def train_epoch(model: nn.Module, opt: torch.optim.Optimizer, data: ImageData, t
 # --------------------------------------------------------------------------------------------------
 
 
+#: ``Evaluation.failure`` of a run whose training loss became non-finite (NaN / inf).
+DIVERGED = "diverged: the training loss became non-finite"
+
+
 class TrainingInterrupted(NwotError):
     """Raised by an ``epoch_callback`` to stop training after a saved epoch (simulated kill)."""
 
@@ -230,8 +242,13 @@ class TrainEvaluator:
 
     A candidate that cannot be trained -- out of memory (``torch.OutOfMemoryError``, ``MemoryError``) or any
     other ``RuntimeError`` from torch (e.g. a shape error) -- is that candidate's failure, not the search's:
-    the evaluation has ``signal = -inf``, the seconds spent as cost and ``info["failed"] = True`` with the
-    error; nothing is cached, so a resumed search retries it. ``NwotError`` (bad input) still raises.
+    :meth:`Evaluation.failed <nwot.evaluators.base.Evaluation.failed>` with the error as ``failure`` (and in
+    ``info["error"]``) and the seconds spent as cost; nothing is cached, so a resumed search retries it. A
+    run whose training loss becomes non-finite is failed too (``failure`` = :data:`DIVERGED`, its measured
+    numbers kept in ``info``); it is deterministic, so it is cached. ``NwotError`` (bad input) still raises.
+
+    ``follow_run_seed``: :meth:`for_run` gives each search run a copy training with ``config.seed`` = the
+    run's seed (weight init, data split, batch order); otherwise every run uses ``config.seed``.
     """
 
     space: SearchSpace  # builds the candidate networks
@@ -242,6 +259,7 @@ class TrainEvaluator:
     data_dir: Optional[os.PathLike] = None  # CIFAR-10 folder when data is None
     epoch_callback: Optional[EpochCallback] = None  # called after every finished (saved) epoch
     hook: Optional[Any] = None  # per-arch TrainHook (nwot.evaluators.lineage): lr gene, inherited init, kept weights
+    follow_run_seed: bool = False  # for_run(seed) trains with config.seed = the run's seed
 
     def __post_init__(self) -> None:
         if self.data is None:
@@ -250,6 +268,20 @@ class TrainEvaluator:
         self.train_idx, self.val_idx = split_indices(len(self.data), self.config.train_size, self.config.val_size,
                                                      self.config.seed)
         self.build_kwargs = dict(self.build_kwargs)
+
+    cost_kind = "wall"
+
+    def for_run(self, seed: int) -> TrainEvaluator:
+        """The evaluator of search run ``seed``: itself, or with ``follow_run_seed`` a copy training with that seed."""
+        if not self.follow_run_seed or seed == self.config.seed:
+            return self
+        return replace(self, config=replace(self.config, seed=seed))
+
+    def describe(self) -> Dict[str, Any]:
+        return {"evaluator": "train", "train_config": self.config.key(), "device": str(self.device),
+                "build_kwargs": dict(self.build_kwargs), "data": self.data.name,
+                "checkpoint_dir": None if self.checkpoint_dir is None else str(self.checkpoint_dir),
+                **({"hook": self.hook.key()} if self.hook is not None else {})}
 
     # -- identity ---------------------------------------------------------------------------------
     def run_key(self, arch: Arch) -> Dict[str, Any]:
@@ -295,17 +327,21 @@ class TrainEvaluator:
             stored = json.loads((folder / "result.json").read_text())
             if self.hook is not None:
                 self.hook.trained(arch, self.trained_model(arch))
-            return Evaluation(signal=float(stored["signal"]), cost=float(stored["cost"]),
-                              info={**stored["info"], "cached": True})
+            info = {**stored["info"], "cached": True}
+            # results written before failures were values name divergence in info only
+            failure = stored.get("failure") or (DIVERGED if info.get("diverged") else None)
+            if failure is not None:
+                return Evaluation.failed(failure, float(stored["cost"]), **info)
+            return Evaluation(signal=float(stored["signal"]), cost=float(stored["cost"]), info=info)
         t0 = time.perf_counter()
         try:
             return self._train(arch, folder)
         except (MemoryError, RuntimeError) as err:  # torch.OutOfMemoryError is a RuntimeError
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
-            return Evaluation(signal=-math.inf, cost=time.perf_counter() - t0,
-                              info={"failed": True, "error": f"{type(err).__name__}: {str(err)[:500]}",
-                                    "device": str(self.device), "cached": False})
+            reason = f"{type(err).__name__}: {str(err)[:500]}"
+            return Evaluation.failed(reason, time.perf_counter() - t0, error=reason, device=str(self.device),
+                                     cached=False)
 
     def _train(self, arch: Arch, folder: Optional[Path]) -> Evaluation:
         cfg, dev = self.config, self.device
@@ -361,10 +397,11 @@ class TrainEvaluator:
                 "epochs": len(history), "diverged": diverged, "resumed_from_epoch": resumed_from,
                 "device": str(dev), "cached": False, "lr": cfg.lr,
                 "first_epoch_train_loss": history[0]["train_loss"] if history else None, **lineage}
-        ev = Evaluation(signal=val_acc, cost=elapsed, info=info)
+        ev = Evaluation.failed(DIVERGED, elapsed, **info) if diverged else Evaluation(val_acc, elapsed, info)
         if folder is not None:
             tmp = folder / "result.json.tmp"
-            tmp.write_text(json.dumps({"signal": ev.signal, "cost": ev.cost, "info": info}, indent=1))
+            tmp.write_text(json.dumps({"signal": val_acc, "cost": ev.cost, "info": info, "failure": ev.failure},
+                                      indent=1))
             os.replace(tmp, folder / "result.json")
         return ev
 

@@ -60,7 +60,7 @@ def _fail_once(folder: Path, first_arch: str) -> None:
     os._exit(17)
 
 
-def _init_ray(address: Optional[str], num_workers: Optional[int]) -> bool:
+def init_ray(address: Optional[str], num_workers: Optional[int]) -> bool:
     """Connect to ``address`` (``"auto"``, ``"ray://..."``, ``"host:port"``) or start a local Ray.
 
     Returns whether this call started Ray (and so should shut it down). A local Ray gets
@@ -104,7 +104,7 @@ def score_space_ray(space: str, archs: Sequence[str], cfg, store: ScoreStore, ke
     chunks = [list(archs[i:i + chunk_size]) for i in range(0, len(archs), chunk_size)]
     if inject_failures is not None:
         (Path(inject_failures) / "order.txt").write_text("\n".join(c[0] for c in chunks))
-    started = _init_ray(address, num_workers)
+    started = init_ray(address, num_workers)
     bar = tqdm(total=len(archs), desc=f"scoring {space} on ray", unit="cell", disable=not progress)
     stored = 0
     try:

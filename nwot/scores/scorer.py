@@ -6,9 +6,16 @@ it on one fixed minibatch: NASWOT's ``s = log|det K_H|`` (Mellor et al., ICML 20
 §3; :mod:`nwot.proxies.naswot`). The live search evaluator (:class:`nwot.evaluators.proxy.ProxyEvaluator`),
 the full-space scoring job (:mod:`nwot.scores.job`) and NASWOT pre-screening all go through it, so a
 score means the same number everywhere; :func:`store_key` names it in the score store.
+
+A space whose ``build`` seeds its own initialisation (an ``init_seed`` parameter: ``lse``, whose networks are
+otherwise initialised from each individual's uid) gets ``init_seed = cfg.init_seed``, so the score of a
+network depends on its structure and the config, not on the individual. A network without the units the
+score reads (no ``nn.ReLU`` module: ``lse``'s trivial initial models) raises :class:`UnscorableNetwork`;
+the live evaluator turns it into a failed evaluation.
 """
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator, List, Mapping, Optional, Sequence, Tuple
@@ -28,6 +35,18 @@ from nwot.spaces.base import Arch, SearchSpace, get_space
 
 #: Scores the scorer computes (the zero-cost proxy suite registers more).
 PROXIES = ("naswot",)
+
+
+class UnscorableNetwork(NwotError):
+    """The network has none of the units the score reads (NASWOT: no ``nn.ReLU`` module); the score is undefined."""
+
+
+def has_relu_units(model: torch.nn.Module, compat: str) -> bool:
+    """Whether NASWOT finds units to hook: an ``nn.ReLU`` module (clean mode), a module whose type name
+    contains ``ReLU`` (reference mode, as the paper's code)."""
+    if compat == "reference":
+        return any("ReLU" in str(type(m)) for m in model.modules())
+    return any(isinstance(m, torch.nn.ReLU) for m in model.modules())
 
 
 @dataclass(frozen=True)
@@ -103,6 +122,8 @@ class Scorer:
         self.device = cfg.resolved_device()
         self._images = None if images is None else images.to(self.device)
         self.data_dir = data_dir
+        #: the space's build seeds its own init (``init_seed`` parameter): it gets ``cfg.init_seed``
+        self._seeds_own_init = "init_seed" in inspect.signature(space.build).parameters
 
     @property
     def images(self) -> torch.Tensor:
@@ -114,12 +135,17 @@ class Scorer:
         return self._images
 
     def build(self, arch: Arch) -> torch.nn.Module:
+        kw = {"init_seed": self.cfg.init_seed, **self.build_kwargs} if self._seeds_own_init else self.build_kwargs
         with torch_seed(self.cfg.init_seed):
-            return self.space.build(arch, num_classes=self.cfg.head, compat=self.cfg.compat, **self.build_kwargs)
+            return self.space.build(arch, num_classes=self.cfg.head, compat=self.cfg.compat, **kw)
 
     def score(self, arch: Arch) -> float:
-        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel)."""
-        return naswot_score(self.build(arch), self.images, compat=self.cfg.compat, device=self.device)
+        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel; :class:`UnscorableNetwork` without ReLU units)."""
+        model = self.build(arch)
+        if not has_relu_units(model, self.cfg.compat):
+            raise UnscorableNetwork(f"the network of {self.space.encode(arch)!r} has no ReLU units: its NASWOT score "
+                                    f"is undefined")
+        return naswot_score(model, self.images, compat=self.cfg.compat, device=self.device)
 
     def timed(self, arch: Arch) -> tuple[float, float]:
         """``(score, wall seconds of build + score)``."""
@@ -143,11 +169,15 @@ class Scorer:
         return parallel_plan(self.device, self.threads, self.workers)
 
     def map_timed(self, archs: Sequence[Arch]) -> Iterator[Tuple[float, float]]:
-        """:meth:`timed` of every arch, in order, using the machine as :meth:`plan` says (results stream).
+        """:meth:`timed` of every arch, in order, with the whole machine (:meth:`map`)."""
+        return self.map(self.timed, archs)
 
-        Workers (CPU only) each score one cell at a time with one thread; otherwise this process scores
-        them with the plan's intra-op threads (restored afterwards). Each result's seconds are its own
-        wall time, wherever it ran.
+    def map(self, fn: Callable[[Arch], Any], archs: Sequence[Arch]) -> Iterator[Any]:
+        """``fn(a)`` for every arch (``fn`` scores with this scorer), in order, using the machine as
+        :meth:`plan` says; results stream.
+
+        Workers (CPU only) each run one arch at a time with one thread; otherwise this process runs them
+        with the plan's intra-op threads (restored afterwards).
         """
         from nwot.machine import calibration
 
@@ -159,14 +189,14 @@ class Scorer:
             from nwot.machine.pool import imap_ordered
 
             _ = self.images  # drawn here, so that forked workers inherit the batch
-            yield from imap_ordered(self.timed, archs, min(plan.workers, len(archs)))
+            yield from imap_ordered(fn, archs, min(plan.workers, len(archs)))
             return
         before = torch.get_num_threads()
         torch.set_num_threads(plan.threads)
         calibration.sync_blas_threads()
         try:
             for a in archs:
-                yield self.timed(a)
+                yield fn(a)
         finally:
             torch.set_num_threads(before)
             calibration.sync_blas_threads()

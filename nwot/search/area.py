@@ -22,6 +22,7 @@ from nwot.search.rea import RegularizedEvolution
 class AssistedREA(RegularizedEvolution):
     name = "area"
     needs = ("scorer",)
+    asynchrony = "batch"  # its P seeds are handed out once each: asks past them before tells would run dry
 
     def __init__(self, space, rng, scorer: Evaluator, n_candidates: int = 20, population_size: int = 10,
                  sample_size: int = 3) -> None:

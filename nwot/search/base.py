@@ -10,6 +10,13 @@ them by name: :attr:`Strategy.needs` names constructor keywords the driver must 
 training-free evaluator, e.g. AREA's pre-scoring), and :attr:`Strategy.takes_select` says the strategy
 accepts a ``select`` hook for its beam (PNAS), which NASWOT pre-screening uses; :attr:`Strategy.signal` says
 whether it searches on a measured accuracy or on a zero-cost score (the NASWOT search).
+:attr:`Strategy.wants` names optional inputs (keys of :data:`NEEDS`) the driver supplies when it has them
+(LSE's NASWOT screen takes the driver's scorer).
+
+**Asynchronous evaluation** (:mod:`nwot.search.async_run`: several workers train candidates at once and
+results are told as they arrive). A strategy declares what it tolerates in :attr:`Strategy.asynchrony`
+(one of :data:`ASYNCHRONY`); :meth:`Strategy.can_ask` says whether another ask may be issued now (False:
+wait for a tell).
 """
 from __future__ import annotations
 
@@ -32,6 +39,16 @@ NEEDS: Dict[str, str] = {
             "for multi-objective strategies (run(..., pareto=...))",
 }
 
+#: What a strategy tolerates when its candidates are evaluated concurrently (:attr:`Strategy.asynchrony`).
+ASYNCHRONY: Dict[str, str] = {
+    "any": "ask may be called again before earlier asks are told, and tells come one arch at a time in any "
+           "order (random search, REA, REINFORCE, LSE)",
+    "beam": "one ask at a time: its archs (a beam) are evaluated concurrently and told one at a time in any "
+            "order; the next ask once all of them are told (PNAS)",
+    "batch": "one ask at a time: its archs are evaluated concurrently and told together, in ask order, once "
+             "all are evaluated (BlockQNN's iterations; the safe default, the synchronous loop's semantics)",
+}
+
 
 class Strategy(ABC):
     """Ask/tell search strategy. Subclasses own their state; randomness only from ``self.rng``."""
@@ -39,6 +56,10 @@ class Strategy(ABC):
     name: str = "strategy"
     #: Constructor keywords the driver supplies (keys of :data:`NEEDS`).
     needs: ClassVar[Tuple[str, ...]] = ()
+    #: Optional constructor keywords the driver supplies when it has them (keys of :data:`NEEDS`).
+    wants: ClassVar[Tuple[str, ...]] = ()
+    #: What the strategy tolerates under concurrent evaluation (a key of :data:`ASYNCHRONY`).
+    asynchrony: ClassVar[str] = "batch"
     #: Whether the constructor takes ``select(ranked, k) -> chosen`` for its beam (NASWOT pre-screening).
     takes_select: ClassVar[bool] = False
     #: What the strategy searches on by default: ``"benchmark"`` (a measured accuracy: table lookup or
@@ -57,6 +78,11 @@ class Strategy(ABC):
     @abstractmethod
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
         """Feed back what the evaluator measured for the archs of the last :meth:`ask`."""
+
+    def can_ask(self) -> bool:
+        """Whether :meth:`ask` may be called now, with earlier asks still untold (``asynchrony == "any"``);
+        False: wait for a tell (e.g. LSE with too few members left to pick a pair from)."""
+        return True
 
     def config(self) -> Dict[str, Any]:
         return {}
@@ -96,7 +122,7 @@ def strategy_class(name: str) -> Type[Strategy]:
 def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: Any) -> Strategy:
     """Instantiate strategy ``name``; an unknown option raises, listing the strategy's options."""
     cls = strategy_class(name)
-    allowed = strategy_options(name) + list(cls.needs) + (["select"] if cls.takes_select else [])
+    allowed = strategy_options(name) + list(cls.needs) + list(cls.wants) + (["select"] if cls.takes_select else [])
     bad = sorted(set(kwargs) - set(allowed))
     if bad and not any(p.kind is inspect.Parameter.VAR_KEYWORD
                        for p in inspect.signature(cls.__init__).parameters.values()):
@@ -110,10 +136,10 @@ def get_strategy(name: str, space: SearchSpace, rng: random.Random, **kwargs: An
 
 def strategy_options(name: str) -> List[str]:
     """The user-settable keyword options of strategy ``name`` (constructor parameters past ``space`` and
-    ``rng``, without what the driver supplies: :attr:`Strategy.needs` and ``select``)."""
+    ``rng``, without what the driver supplies: :attr:`Strategy.needs`, :attr:`Strategy.wants` and ``select``)."""
     cls = strategy_class(name)
     params = list(inspect.signature(cls.__init__).parameters.values())[3:]
-    skip = set(cls.needs) | ({"select"} if cls.takes_select else set())
+    skip = set(cls.needs) | set(cls.wants) | ({"select"} if cls.takes_select else set())
     return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in skip]
 
 

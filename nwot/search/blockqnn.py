@@ -33,6 +33,9 @@ Ask/tell: :meth:`BlockQNN.ask` returns one iteration's ``batch_size`` blocks sam
 epsilon; :meth:`BlockQNN.tell` stores their rewards and replays; the iteration count advances per
 tell. A sampled block that was already evaluated is not proposed again: its stored reward goes to the
 memory (as MetaQNN, Baker et al., ICLR 2017, §4, reuses trained models) and another block is sampled.
+A failed block (``Evaluation.failure``: out of memory, diverged) gets no reward and no Q update, and is not
+proposed again. Asynchronous use (``asynchrony = "batch"``): an iteration's blocks are trained
+concurrently (BlockQNN's 32 GPUs did so) and told together once all are done.
 """
 from __future__ import annotations
 
@@ -165,6 +168,7 @@ class BlockQNN(Strategy):
     """BlockQNN's Q-learning agent as an ask/tell strategy (see the module docstring)."""
 
     name = "blockqnn"
+    asynchrony = "batch"  # an iteration's blocks are told together: one replay and one epsilon step per tell
 
     def __init__(self, space: SearchSpace, rng: random.Random, *, config: Optional[QLearningConfig] = None,
                  mdp: Optional[DecisionProcess] = None, **overrides: Any) -> None:
@@ -183,6 +187,7 @@ class BlockQNN(Strategy):
         self.memory: List[Tuple[Tuple[Hashable, ...], float]] = []
         self.rewards: Dict[str, float] = {}  # encoded arch -> reward
         self.episodes: Dict[str, Tuple[Hashable, ...]] = {}  # proposed, not yet told
+        self.failed: Dict[str, str] = {}  # encoded arch -> why its evaluation failed (no reward, not re-proposed)
         self.iteration = 0
         self.repeats = 0  # sampled blocks answered from `rewards` instead of being re-evaluated
 
@@ -220,6 +225,9 @@ class BlockQNN(Strategy):
                 self.memory.append((actions, self.rewards[key]))  # reuse, do not retrain
                 self.repeats += 1
                 continue
+            if key in self.failed and tries <= self.cfg.max_resamples:
+                self.repeats += 1  # a failed block is not retrained either (and has no reward to reuse)
+                continue
             if key in batch and tries <= self.cfg.max_resamples:
                 continue
             batch.add(key)
@@ -232,6 +240,9 @@ class BlockQNN(Strategy):
         for a, ev in zip(archs, evals):
             key = enc(a)
             actions = self.episodes.pop(key, None) or tuple(self.mdp.actions_of(a))
+            if not ev.ok:
+                self.failed[key] = str(ev.failure)
+                continue
             R = self.reward(a, ev)
             self.rewards[key] = R
             self.memory.append((actions, R))
@@ -245,5 +256,5 @@ class BlockQNN(Strategy):
         d = asdict(self.cfg)
         d["schedule"] = [list(x) for x in self.cfg.schedule]
         d.update({"iterations": self.iteration, "final_epsilon": self.epsilon, "repeats_reused": self.repeats,
-                  "q_entries": len(self.learner.q)})
+                  "q_entries": len(self.learner.q), "failed": len(self.failed)})
         return d

@@ -16,9 +16,9 @@ the loser, not the oldest.
   training gene and no trivial model. That is what ``benchmarks/search_nb201.py`` runs (population 10 to
   fit the benchmark budgets of ~100-200 evaluations).
 
-A child whose evaluation failed or diverged (``info["failed"]`` / ``info["diverged"]``) enters the
-population with fitness ``-inf``: it loses every comparison with a trained member and never reproduces
-(when both members of a pair have ``-inf``, the loser is killed and another pair is drawn).
+A child whose evaluation failed (``Evaluation.failure``: out of memory, a diverged training run)
+enters the population with fitness ``-inf``: it loses every comparison with a trained member and never
+reproduces (when both members of a pair have ``-inf``, the loser is killed and another pair is drawn).
 
 **NASWOT screening** (``screen_threshold`` set): before a child is handed out for training, its network
 is scored at initialisation with NASWOT (``log|det K_H|``, Mellor et al., ICML 2021, §3; a fixed batch
@@ -26,48 +26,48 @@ and a fixed init seed, memoised per structure) and compared with its parent's sc
 ``score(child) < score(parent) - screen_threshold`` is dropped and another mutation of the same parent is
 drawn, up to ``screen_tries`` children; if all are dropped, the best-scored of them is trained. Children
 that build the parent's network (identity, learning-rate, reset-weights mutations), networks without
-ReLU units (NASWOT is undefined there) and networks whose scoring ran out of memory are never dropped.
+ReLU units (NASWOT is undefined there) and networks whose scoring ran out of memory (a failed score
+evaluation) are never dropped. The ``scorer`` is the driver's training-free evaluator
+(:class:`~nwot.evaluators.proxy.ProxyEvaluator`: the shared :class:`~nwot.scores.scorer.Scorer`, which
+builds ``lse`` networks with the config's ``init_seed``), declared in :attr:`LargeScaleEvolution.wants`.
 Scoring seconds are charged to the budget (trace kind ``"score"``).
 
-**Asynchronous use.** ``ask`` may be called again before earlier children are told (each call does one
-tournament, so ``k`` children in flight leave ``P - k`` members to pick from; ask raises once fewer than
-two remain); ``tell`` takes children in any order. :meth:`LargeScaleEvolution.snapshot` /
+**Asynchronous use** (``asynchrony = "any"``). ``ask`` may be called again before earlier children are
+told (each call does one tournament, so ``k`` children in flight leave ``P - k`` members to pick from;
+:meth:`LargeScaleEvolution.can_ask` is False once fewer than two remain, and ask raises then); ``tell``
+takes children in any order. :meth:`LargeScaleEvolution.snapshot` /
 :meth:`LargeScaleEvolution.restore` save and restore the whole state (population, rng, in-flight children,
 counters, screen memo) as JSON, so a controller can persist it after every ask / tell.
 """
 from __future__ import annotations
 
 import collections
-import inspect
 import math
-import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
-from nwot.evaluators.base import Evaluation
+from nwot.evaluators.base import Evaluation, Evaluator
 from nwot.search.base import Strategy, register_strategy
+from nwot.spaces.base import Arch
 
 Member = Tuple[Arch, float]
 #: The paper's population size (Real et al. 2017, §4: 1,000 individuals, 250 workers).
 PAPER_POPULATION = 1000
-#: Scorer for the screen: arch -> NASWOT score at initialisation (None: undefined, e.g. no ReLU units).
-InitScorer = Callable[[Arch], Optional[float]]
 
 
 def fitness(ev: Evaluation) -> float:
-    """The signal, or ``-inf`` for a failed or diverged evaluation."""
-    if ev.info.get("failed") or ev.info.get("diverged"):
-        return -math.inf
-    return float(ev.signal)
+    """The signal, or ``-inf`` for a failed evaluation (``Evaluation.failure``: out of memory, diverged)."""
+    return float(ev.signal) if ev.ok else -math.inf
 
 
 @register_strategy("lse")
 class LargeScaleEvolution(Strategy):
     name = "lse"
+    wants = ("scorer",)
+    asynchrony = "any"
 
     def __init__(self, space, rng, population_size: int = 10, screen_threshold: Optional[float] = None,
-                 screen_tries: int = 8, scorer: Optional[InitScorer] = None, structure: Optional[Callable] = None,
+                 screen_tries: int = 8, scorer: Optional[Evaluator] = None, structure: Optional[Callable] = None,
                  ) -> None:
         super().__init__(space, rng)
         if isinstance(population_size, bool) or not isinstance(population_size, int) or population_size < 2:
@@ -76,6 +76,9 @@ class LargeScaleEvolution(Strategy):
             raise NwotError(f"screen_threshold must be None (no screening) or a number >= 0, got {screen_threshold!r}")
         if isinstance(screen_tries, bool) or not isinstance(screen_tries, int) or screen_tries < 1:
             raise NwotError(f"screen_tries must be an int >= 1, got {screen_tries!r}")
+        if screen_threshold is not None and scorer is None:
+            raise NwotError("the NASWOT screen (screen_threshold) needs a scorer (a training-free evaluator: arch -> "
+                            "Evaluation of the NASWOT score; the driver supplies its own)")
         self.population_size = population_size
         self.screen_threshold = None if screen_threshold is None else float(screen_threshold)
         self.screen_tries = screen_tries
@@ -90,6 +93,9 @@ class LargeScaleEvolution(Strategy):
         self.stats: collections.Counter = collections.Counter()
 
     # -- ask / tell -------------------------------------------------------------------------------
+    def can_ask(self) -> bool:
+        return self.n_initial < self.population_size or len(self.population) >= 2
+
     def ask(self) -> List[Arch]:
         if self.n_initial < self.population_size:
             self.n_initial += 1
@@ -137,18 +143,13 @@ class LargeScaleEvolution(Strategy):
     def _score(self, arch: Arch) -> Optional[float]:
         key = self._structure(arch)
         if key not in self.scores:
-            if self._scorer is None:
-                self._scorer = NaswotInitScorer(self.space)
-            t0 = time.perf_counter()
-            try:
-                s = self._scorer(arch)
-            except (MemoryError, RuntimeError):  # out of memory while scoring: no score, the child is not dropped
-                s = None
-                self.stats["score_failed"] += 1
-            dt = time.perf_counter() - t0
+            ev = self._scorer(arch)
+            # a failed score (no ReLU units, out of memory) is no score: the child is not dropped
+            s = float(ev.signal) if ev.ok else None
+            self.stats["score_failed"] += not ev.ok
             self.scores[key] = s
             self.stats["scored"] += 1
-            self.charge(arch, Evaluation(math.nan if s is None else s, dt, {"screen": "naswot-init"}), "score")
+            self.charge(arch, ev, "score")
         return self.scores[key]
 
     def _screen(self, parent: Arch, child: Arch) -> Arch:
@@ -194,36 +195,3 @@ def _default_structure(space) -> Callable[[Arch], str]:
     """Arch -> key of the network it builds: ``space.structure_key`` where the space has one (lse: the genome
     without lineage and learning rate), else ``space.encode``."""
     return getattr(space, "structure_key", space.encode)
-
-
-class NaswotInitScorer:
-    """NASWOT score of an arch's network at a fixed initialisation, on a fixed batch (clean mode).
-
-    ``s = log|det K_H|`` (Mellor et al., ICML 2021, §3) of the untrained network on
-    ``scoring_batch(batch_size, batch_seed)``; the network is ``space.build(arch, init_seed=init_seed)`` for a
-    space whose build takes an init seed (lse), else ``space.build(arch)`` under :func:`nwot.torch_seed`.
-    ``None`` for a network without ``nn.ReLU`` modules.
-    """
-
-    def __init__(self, space, *, batch_size: int = 64, batch_seed: int = 0, init_seed: int = 0,
-                 images=None, data_dir=None, device: Optional[str] = None) -> None:
-        from nwot.data.datasets import scoring_batch
-
-        self.space, self.init_seed, self.device = space, init_seed, device
-        self.images = images if images is not None else scoring_batch("cifar10", batch_size=batch_size,
-                                                                      seed=batch_seed, data_dir=data_dir)
-
-    def __call__(self, arch: Arch) -> Optional[float]:
-        import torch.nn as nn
-
-        from nwot.proxies.naswot import naswot_score
-        from nwot.seeding import torch_seed
-
-        if "init_seed" in inspect.signature(self.space.build).parameters:  # lse: seeds its own init
-            model = self.space.build(arch, init_seed=self.init_seed)
-        else:
-            with torch_seed(self.init_seed):
-                model = self.space.build(arch)
-        if not any(isinstance(m, nn.ReLU) for m in model.modules()):
-            return None
-        return naswot_score(model, self.images, device=self.device)

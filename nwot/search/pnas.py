@@ -13,7 +13,9 @@ Liu et al., "Progressive Neural Architecture Search", ECCV 2018 (arXiv:1712.0055
 then the K chosen children of each level); :func:`~nwot.search.base.run_search` trains them one by
 one and :meth:`PNAS.tell` records them. When every cell of the beam has been told, the predictor is
 refit and the next beam is ranked. A beam cut short by the budget simply ends the search (``tell``
-receives the evaluated prefix). Level-1 cells are queued in a seeded random order, so a budget that
+receives the evaluated prefix). Asynchronous use (``asynchrony = "beam"``): the whole beam is trained
+concurrently and each cell told as it finishes, in any order; the next beam is asked once all are told.
+A failed cell (``Evaluation.failure``) is never re-proposed, expanded or fitted. Level-1 cells are queued in a seeded random order, so a budget that
 cannot afford all of them trains a uniform subset.
 
 **After level B** PNAS stops. With ``continue_search=True`` (default), so that PNAS can use the same
@@ -48,6 +50,7 @@ class PNAS(Strategy):
 
     name = "pnas"
     takes_select = True
+    asynchrony = "beam"
 
     def __init__(self, space: SearchSpace, rng: random.Random, *, beam: int = 256,
                  surrogate: Union[SurrogateConfig, str] = "lstm", depth: Optional[int] = None,
@@ -76,6 +79,7 @@ class PNAS(Strategy):
         self.predicted: Dict[Arch, float] = {}  # surrogate prediction of each cell of the current beam
         self.predicted_all: Dict[Arch, float] = {}  # ... of every candidate of the last ranking
         self.trained: Dict[Arch, float] = {}
+        self.failed: Dict[Arch, str] = {}  # cells whose evaluation failed -> reason (never fitted or expanded)
         self.surrogate: Optional[EnsembleSurrogate] = None
         self.levels: List[Dict[str, Any]] = []  # per beam: level, candidates, surrogate quality
         self._fits = 0
@@ -86,7 +90,10 @@ class PNAS(Strategy):
 
     def tell(self, archs: Sequence[Arch], evals: Sequence[Evaluation]) -> None:
         for a, ev in zip(archs, evals):
-            self.trained[a] = float(ev.signal)
+            if ev.ok:
+                self.trained[a] = float(ev.signal)
+            else:
+                self.failed[a] = str(ev.failure)
             if a in self.queue:
                 self.queue.remove(a)
             elif a in self.ranked:
@@ -120,12 +127,15 @@ class PNAS(Strategy):
 
     def _choose(self, ranked: List[Arch]) -> List[Arch]:
         chosen = ranked[:self.beam] if self.select is None else list(self.select(ranked, self.beam))
-        if not chosen or len(chosen) > self.beam or any(c in self.trained for c in chosen):
+        if not chosen or len(chosen) > self.beam or any(c in self.trained or c in self.failed for c in chosen):
             raise NwotError(f"beam selection returned {len(chosen)} cells (need 1..{self.beam} untrained ones)")
         return chosen
 
     def _advance(self) -> None:
         self._record_beam_quality()
+        if not self.trained:  # every cell so far failed: nothing to fit a predictor on
+            self.queue, self.ranked = [], []
+            return
         self._fit()
         if self.level < self.depth:
             parents = [a for a in self.trained if self.prog.level(a) == self.level]
@@ -133,7 +143,7 @@ class PNAS(Strategy):
             children = []
             for p in parents:
                 for c in self.prog.children(p):
-                    if c not in seen and c not in self.trained:
+                    if c not in seen and c not in self.trained and c not in self.failed:
                         seen.add(c)
                         children.append(c)
             self.level += 1
@@ -156,4 +166,4 @@ class PNAS(Strategy):
     def config(self) -> Dict[str, Any]:
         return {"beam": self.beam, "depth": self.depth, "continue_search": self.continue_search,
                 "surrogate": self.surrogate_cfg.__dict__.copy(), "prescreened": self.select is not None,
-                "levels": list(self.levels), "surrogate_fits": self._fits}
+                "levels": list(self.levels), "surrogate_fits": self._fits, "failed": len(self.failed)}

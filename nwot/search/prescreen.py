@@ -24,11 +24,12 @@ builds it (same ``build_kwargs``), on one fixed batch from :func:`nwot.data.data
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
-from nwot.evaluators.base import Evaluation, Evaluator
+from nwot.evaluators.base import Evaluation, Evaluator, evaluator_config
 from nwot.spaces.base import Arch, SearchSpace
 from nwot.search.base import Strategy, get_strategy, strategy_class
 
@@ -86,11 +87,10 @@ class ChargedEvaluator:
     def __call__(self, arch: Arch) -> Evaluation:
         ev = self.evaluate(arch)
         extra, self.screen.pending_seconds = self.screen.pending_seconds, 0.0
-        return Evaluation(signal=ev.signal, cost=ev.cost + extra, info={**ev.info, "screen_seconds": extra})
+        return dataclasses.replace(ev, cost=ev.cost + extra, info={**ev.info, "screen_seconds": extra})
 
     def config(self) -> Dict[str, Any]:
-        inner = getattr(self.evaluate, "config", None)
-        return {**(inner() if callable(inner) else {}), "charged_screen": True}
+        return {**evaluator_config(self.evaluate), "charged_screen": True}
 
 
 class Prescreened(Strategy):
@@ -114,8 +114,10 @@ class Prescreened(Strategy):
         if strategy_class(inner).takes_select:
             kwargs["select"] = screen.selector(factor)
             self.mode = "select"
+            self.asynchrony = strategy_class(inner).asynchrony  # the inner beam, selected by the screen
         else:
-            self.mode = "pool"
+            self.mode = "pool"  # one ask pools several inner asks and tells only the chosen: one ask at a time
+
         self.inner = get_strategy(inner, space, rng, **kwargs)
         if wrap is not None:  # e.g. the cost-constraint guard, so no infeasible proposal is ever scored
             self.inner = wrap(self.inner)

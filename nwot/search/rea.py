@@ -5,6 +5,12 @@ Architecture Search", AAAI 2019, Algorithm 1), as run on NAS-Bench-201 / NATS-Be
 * each cycle: draw ``S`` members *with replacement* (S = 3, the "sample size"), the best of them by
   search signal is the parent, the child is the parent with one edge changed to a different op
   (``space.mutate``); the child joins the population and the *oldest* member leaves.
+
+**Asynchronous use** (``asynchrony = "any"``, as the paper's workers ran it: each worker picks a parent
+from the current population when it is free, and a child joins when its training ends): ``ask`` may be
+called again before earlier children are told, and tells come in any order. An ask issued while fewer than
+``P`` members have been told draws a random member, so with ``K`` workers up to ``P + K - 1`` random
+members are trained before the first mutation; an ask never changes the population (only tells do).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ def tournament(population: Sequence[Member], sample_size: int, rng) -> Member:
 @register_strategy("rea")
 class RegularizedEvolution(Strategy):
     name = "rea"
+    asynchrony = "any"
 
     def __init__(self, space, rng, population_size: int = 10, sample_size: int = 3) -> None:
         super().__init__(space, rng)

@@ -17,6 +17,12 @@ Pure numpy; actions are drawn with ``self.rng`` (inverse CDF of ``rng.random()``
 the best by search signal over the trace (NATS-Bench's choice; NB201's first version reported the
 policy's argmax, :meth:`Reinforce.argmax_arch`). A failed evaluation (``Evaluation.failure``, e.g. a
 cell refused by a cost constraint) gives no policy step: the next draw is from the same policy.
+
+**Asynchronous use** (``asynchrony = "any"``, as Zoph & Le's NAS-RL controller took its rewards from
+asynchronous workers): ``ask`` samples from the current policy and changes nothing but the RNG, so several
+asks may be in flight; each tell is one policy step, applied when its reward arrives, with the baseline and
+the logits as they are then (a stale sample: the action was drawn from the policy of its ask). With one
+worker this is exactly the synchronous algorithm.
 """
 from __future__ import annotations
 
@@ -46,6 +52,7 @@ def sample_index(probs: np.ndarray, u: float) -> int:
 @register_strategy("reinforce")
 class Reinforce(Strategy):
     name = "reinforce"
+    asynchrony = "any"
 
     def __init__(self, space, rng, learning_rate: float = 0.01, baseline_momentum: float = 0.9,
                  init_std: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8) -> None:

@@ -15,6 +15,9 @@ setup                      search evaluator (signal, cost)            report (ne
 :func:`train_setup`        real training: held-out val. acc., wall s  test acc. of the trained weights
 =========================  =========================================  ===============================
 
+``workers=K`` (optionally ``address=`` a Ray cluster, ``state=`` the SQLite file) evaluates K candidates at
+once and tells results as they arrive (:mod:`nwot.search.async_run`), resumable after a crash.
+
 Strategies declare what they need (:attr:`~nwot.search.base.Strategy.needs`, ``takes_select``,
 ``signal``) instead of being listed by name here; ``options`` (the CLI's ``-o KEY=VALUE``) reach every
 strategy on every evaluator. Run ``r`` is seeded with ``seed + r``: the strategy's RNG, and, through
@@ -31,6 +34,7 @@ Protocols (budgets in simulated seconds):
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 import warnings
 from dataclasses import dataclass, field
@@ -43,6 +47,7 @@ from nwot.evaluators.base import Evaluator, evaluator_config
 from nwot.evaluators.benchmark import AccuracyReport, BenchmarkEvaluator, TableSignalConfig
 from nwot.evaluators.proxy import ProxyEvaluator, StoredScoreEvaluator
 from nwot.scores.scorer import ScoreConfig
+from nwot.search.async_pool import Workers
 from nwot.search.base import get_strategy, strategy_class
 from nwot.search.constraints import FeasibleSet, feasible_set
 from nwot.search.loop import Budget, SearchReport, SearchResult, TraceRow, run_search
@@ -56,12 +61,6 @@ NATS_BUDGETS: Dict[str, float] = {"cifar10": 20_000.0, "cifar100": 40_000.0, "Im
 NB201_DATASETS = SEARCH_DATASETS
 #: Backend opened when ``benchmark=None``, per space.
 DEFAULT_BENCHMARK = {"nb201": "nb201"}
-#: Macro skeleton per training preset: (C = F filters of stage 1, N cells / blocks per stage).
-DEFAULT_BUILD: Dict[str, Dict[str, int]] = {
-    "cpu_tiny": {"C": 8, "N": 1},
-    "pnas_proxy": {"C": 24, "N": 2},  # PNAS §5.1 search networks
-    "blockqnn_proxy": {"C": 32, "N": 2},
-}
 
 Report = Callable[[Arch], Dict[str, Any]]
 
@@ -71,7 +70,8 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
         options: Optional[Mapping[str, Any]] = None, config: Optional[Mapping[str, Any]] = None,
         progress: Optional[Callable[[TraceRow], None]] = None,
         on_result: Optional[Callable[[SearchResult], None]] = None, feasible: Optional[FeasibleSet] = None,
-        pareto: Optional[CostLookup] = None) -> SearchReport:
+        pareto: Optional[CostLookup] = None, workers: Union[None, int, Workers] = None, address: Optional[str] = None,
+        state=None) -> SearchReport:
     """``runs`` independent searches of ``strategy``; run ``r`` is seeded with ``seed + r`` (module docstring).
 
     * ``evaluator``: the search evaluator; its ``for_run(seed)``, when it has one, gives each run its own.
@@ -86,6 +86,12 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
     * ``pareto``: Pareto mode (:mod:`nwot.search.pareto`): each result's ``front`` holds the non-dominated
       (signal, ``pareto.metric``) cells it evaluated, with the report's numbers; multi-objective strategies
       (``needs`` "cost", e.g. NSGA-II) get ``pareto`` as their cost lookup.
+    * ``workers = K`` (or a :class:`~nwot.search.async_pool.Workers`): asynchronous evaluation
+      (:mod:`nwot.search.async_run`): K Ray tasks evaluate candidates at once and results are told as they
+      arrive, within what the strategy tolerates (its ``asynchrony``); ``address`` names a Ray cluster (``"auto"``,
+      ``"HOST:6379"``; None = a local Ray of K CPUs); ``state`` the SQLite file that makes the search resumable
+      (default ``<evaluator checkpoint_dir>/controller.sqlite``): run the same call again after a crash and it
+      goes on where it stopped.
     """
     check_int("runs", runs, minimum=1)
     sp = get_space(space) if isinstance(space, str) else space
@@ -99,14 +105,48 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
     if "cost" in cls.needs and pareto is None:
         raise NwotError(f"strategy {strategy!r} is multi-objective: give it the cost to minimise (pareto=CostLookup"
                         f"(...); CLI --pareto METRIC)")
+    wk = _workers(workers, address, state)
+    if wk is not None and prescreen:
+        raise NwotError("NASWOT pre-screening (prescreen > 0) charges its scoring through the evaluator, which the "
+                        "workers hold; it is not available with workers (LSE has its own screen: -o screen_threshold)")
+    if wk is None:
+        return _runs(strategy, sp, cls, evaluator, budget, runs, seed, report, scorer, prescreen, options, config,
+                     progress, on_result, feasible, pareto, None)
+    from nwot.search.async_run import check_resumable, open_pool, state_path
+    from nwot.search.async_store import AsyncStore
+
+    check_resumable(evaluator)
+    with AsyncStore(state_path(wk, evaluator)) as store:
+        pool = open_pool(wk)
+        try:
+            return _runs(strategy, sp, cls, evaluator, budget, runs, seed, report, scorer, prescreen, options, config,
+                         progress, on_result, feasible, pareto, (wk, pool, store))
+        finally:
+            pool.close()
+
+
+def _workers(workers, address, state) -> Optional[Workers]:
+    if workers is None:
+        if address is not None or state is not None:
+            raise NwotError("address / state are for asynchronous searches: give workers=K too (CLI --workers K)")
+        return None
+    if isinstance(workers, Workers):
+        return dataclasses.replace(workers, **{k: v for k, v in (("address", address), ("state", state))
+                                               if v is not None})
+    return Workers(workers, address=address, state=None if state is None else str(state))
+
+
+def _runs(strategy, sp, cls, evaluator, budget, runs, seed, report, scorer, prescreen, options, config, progress,
+          on_result, feasible, pareto, parallel) -> SearchReport:
     results = []
     for r in range(runs):
         s = seed + r
         rng = random.Random(s)
         ev = _for_run(evaluator, s)
         sc = _for_run(scorer, s) if scorer is not None else None
+        rep = _for_run(report, s) if report is not None else None
         kwargs = dict(options)
-        if "scorer" in cls.needs:
+        if "scorer" in cls.needs or ("scorer" in cls.wants and sc is not None):
             kwargs["scorer"] = sc
         if "cost" in cls.needs:
             kwargs["cost"] = pareto
@@ -121,7 +161,10 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
             strat = get_strategy(strategy, run_space, rng, **kwargs)
             if guard is not None:
                 strat = guard(strat)
-        res = run_search(strat, ev, budget, seed=s, report=report, progress=progress)
+        if parallel is None:
+            res = run_search(strat, ev, budget, seed=s, report=rep, progress=progress)
+        else:
+            res = _run_async(strat, ev, budget, s, rep, progress, parallel, strategy, options, prescreen, feasible)
         res.config.update({"space": sp.name, "budget_seconds": budget.seconds, "budget_evaluations": budget.evaluations,
                            **dict(config or {}), "search_evaluator": evaluator_config(ev)})
         if sc is not None:
@@ -131,7 +174,7 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
         if feasible is not None:
             res.config.update({**feasible.config(), **run_space.config()})
         if pareto is not None:
-            res.front = search_front(res.trace, pareto, sp.decode, report)
+            res.front = search_front(res.trace, pareto, sp.decode, rep)
             res.config.update(pareto.config())
         report_cfg = getattr(report, "config", None)
         if callable(report_cfg):
@@ -140,6 +183,17 @@ def run(strategy: str, space: Union[str, SearchSpace], evaluator: Evaluator, bud
         if on_result is not None:
             on_result(res)
     return SearchReport(results)
+
+
+def _run_async(strat, ev, budget, seed, report, progress, parallel, name, options, prescreen, feasible) -> SearchResult:
+    from nwot.search.async_run import AsyncSearch, async_identity, run_key
+
+    wk, pool, store = parallel
+    ident = async_identity(name, options, seed, strat.space, evaluator_config(ev), prescreen,
+                           {"feasible": feasible.config() if feasible is not None else None})
+    run_id, _ = store.open_run(run_key(ident), ident)
+    return AsyncSearch(strat, ev, budget, store=store, run_id=run_id, pool=pool, workers=wk, seed=seed,
+                       report=report, progress=progress).run()
 
 
 def _for_run(evaluate: Evaluator, seed: int) -> Evaluator:
@@ -258,6 +312,10 @@ class TestReport:
     def __init__(self, evaluate, test, size: Optional[int]) -> None:
         self.evaluate, self.test, self.size = evaluate, test, size
 
+    def for_run(self, seed: int) -> TestReport:
+        """The report of search run ``seed``: reads the weights that run's evaluator trained."""
+        return TestReport(_for_run(self.evaluate, seed), self.test, self.size)
+
     def __call__(self, arch: Arch) -> Dict[str, Any]:
         n = len(self.test) if self.size is None else min(self.size, len(self.test))
         return {"test_accuracy": self.evaluate.test_accuracy(arch, self.test, n), "test_images": n}
@@ -269,32 +327,62 @@ class TestReport:
 def train_setup(space: Union[str, SearchSpace] = "pnas", *, preset: str = "cpu_tiny",
                 train_overrides: Optional[Mapping[str, Any]] = None, build_kwargs: Optional[Mapping[str, Any]] = None,
                 space_kwargs: Optional[Mapping[str, Any]] = None, data_dir=None, checkpoint_dir=None,
-                test_images: Optional[int] = 2000, screen_batch_size: int = 64) -> SearchSetup:
+                test_images: Optional[int] = 2000, screen_batch_size: int = 64, inherit: bool = True,
+                data=None, test=None) -> SearchSetup:
     """Search with real training (:class:`~nwot.evaluators.train.TrainEvaluator`): preset ``preset`` with
-    ``train_overrides``, networks ``space.build(arch, **build_kwargs)`` (default :data:`DEFAULT_BUILD`
-    [preset]), CIFAR-10 from ``data_dir`` (default ``$NWOT_DATA_DIR``) with validation images held out of
-    the training split; per-candidate checkpoints in ``checkpoint_dir`` (finished cells are not retrained).
-    Report: test accuracy of the chosen cell's trained weights on the first ``test_images`` test images
-    (None = all, 0 = none; needs ``checkpoint_dir``). The scorer (pre-screening) is a live NASWOT scorer of
-    the networks built exactly as the evaluator builds them, on ``screen_batch_size`` images."""
+    ``train_overrides``, on CIFAR-10 from ``data_dir`` (default ``$NWOT_DATA_DIR``; or the given ``data`` /
+    ``test`` :class:`~nwot.data.training.ImageData`) with validation images held out of the training split;
+    per-candidate checkpoints in ``checkpoint_dir`` (finished candidates are not retrained).
+
+    * Networks: ``space.build(arch, **build_kwargs)``, default the build kwargs the space declares for
+      ``preset`` (its ``train_build``, :func:`~nwot.spaces.base.train_build_kwargs`; none: its own defaults).
+    * Seeds: run ``r`` trains with ``config.seed = seed + r`` (init, data split, batch order), unless
+      ``train_overrides`` fixes ``seed``.
+    * Weight inheritance: on a space that declares it (``weight_inheritance``, e.g. ``lse``) the evaluator gets
+      the lineage hook (:class:`~nwot.evaluators.lineage.LseLineage`: learning-rate gene, children start from
+      their parent's trained weights), its weights kept under ``checkpoint_dir/weights`` (in memory without a
+      checkpoint dir); ``inherit=False`` is the ablation (fresh initialisation for every child).
+    * Report: test accuracy of the chosen cell's trained weights on the first ``test_images`` test images
+      (None = all, 0 = none; needs ``checkpoint_dir``).
+    * Scorer (pre-screening, LSE's NASWOT screen): live NASWOT of the networks built exactly as the evaluator
+      builds them, on ``screen_batch_size`` images; each run draws its batch and init from its seed.
+    """
     from nwot.data.training import cifar10_data
+    from nwot.evaluators.lineage import LseLineage, WeightStore
     from nwot.evaluators.train import TrainEvaluator, train_preset
+    from nwot.spaces.base import train_build_kwargs
 
     if test_images != 0 and checkpoint_dir is None:
         raise NwotError("reporting test accuracy reloads the trained weights: pass checkpoint_dir (or test_images=0)")
-    cfg = train_preset(preset, **dict(train_overrides or {}))
-    build = dict(DEFAULT_BUILD.get(preset, {}) if build_kwargs is None else build_kwargs)
+    overrides = dict(train_overrides or {})
+    cfg = train_preset(preset, **overrides)
     sp = get_space(space, **dict(space_kwargs or {})) if isinstance(space, str) else space
+    build = train_build_kwargs(sp, preset) if build_kwargs is None else dict(build_kwargs)
+    hook = None
+    if getattr(sp, "weight_inheritance", False):
+        folder = None if checkpoint_dir is None else Path(checkpoint_dir) / "weights"
+        hook = LseLineage(WeightStore(folder), inherit=inherit)
+    elif not inherit:
+        raise NwotError(f"inherit=False is the weight-inheritance ablation; space {sp.name!r} has no weight "
+                        f"inheritance (spaces that declare weight_inheritance: lse)")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*partial.*")
-        train = cifar10_data(data_dir)
-        test = cifar10_data(data_dir, train=False) if test_images != 0 else None
-    evaluator = TrainEvaluator(sp, cfg, train, build_kwargs=build, checkpoint_dir=checkpoint_dir)
-    report = TestReport(evaluator, test, test_images) if test is not None else None
-    scorer = make_scorer(sp, None, None, score_config={"batch_size": screen_batch_size}, data_dir=data_dir,
-                         build_kwargs=build)
-    return SearchSetup(sp, evaluator, report, scorer, {"evaluator": "train", "train_preset": preset,
-                                                       "train_config": cfg.key(), "build_kwargs": build})
+        train = cifar10_data(data_dir) if data is None else data
+        if test is None and test_images != 0:
+            test = cifar10_data(data_dir, train=False)
+    evaluator = TrainEvaluator(sp, cfg, train, build_kwargs=build, checkpoint_dir=checkpoint_dir, hook=hook,
+                               follow_run_seed="seed" not in overrides)
+    report = TestReport(evaluator, test, test_images) if test is not None and test_images != 0 else None
+    device = None if cfg.device == "auto" else cfg.device
+    scorer = make_scorer(sp, None, None, score_config={"batch_size": screen_batch_size, "device": device},
+                         data_dir=data_dir, build_kwargs=build)
+    follow = "seed" not in overrides
+    # each run's exact training config (its seed included) is in its config["search_evaluator"]
+    config = {"evaluator": "train", "train_preset": preset, "train_config": {**cfg.key(), **({"seed": "run seed"}
+              if follow else {})}, "build_kwargs": build}
+    if hook is not None:
+        config["inherit"] = inherit
+    return SearchSetup(sp, evaluator, report, scorer, config)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -40,6 +40,20 @@ class SearchSpace(Protocol):
         ...
 
 
+# Optional declarations a space may make (read with getattr by the search setups, never switched on names):
+#
+# * ``train_build``: ``{training preset name: build kwargs}`` -- the macro skeleton (e.g. ``C``, ``N``) of the
+#   networks trained under that preset (nwot.evaluators.train.PRESETS); a preset not listed builds the
+#   space's own defaults;
+# * ``weight_inheritance = True``: archs are individuals with ``uid`` / ``parent`` / ``inherits`` and a
+#   learning-rate gene; training attaches the lineage hook (children start from their parent's weights).
+
+
+def train_build_kwargs(space: Any, preset: str) -> dict:
+    """The build kwargs ``space`` declares for training preset ``preset`` (``{}`` when it declares none)."""
+    return dict((getattr(space, "train_build", None) or {}).get(preset, {}))
+
+
 #: Scorer modes a space's ``build`` accepts (``nwot.proxies.naswot.COMPAT_MODES``).
 BUILD_COMPAT_MODES = ("clean", "reference")
 

@@ -28,6 +28,9 @@ class BlockQNNSpace:
     """BlockQNN blocks of 1..``max_layers`` non-terminal layers (see the module docstring)."""
 
     name = "blockqnn"
+    #: Build kwargs of the networks trained under each training preset (nwot.evaluators.train.PRESETS);
+    #: blockqnn_proxy's C = 32, N = 2 are ours (the paper stacks its block in a larger network).
+    train_build = {"cpu_tiny": {"C": 8, "N": 1}, "blockqnn_proxy": {"C": 32, "N": 2}}
 
     def __init__(self, max_layers: int = DEFAULT_MAX_LAYERS) -> None:
         if isinstance(max_layers, bool) or not isinstance(max_layers, int) or max_layers < 1:

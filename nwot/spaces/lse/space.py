@@ -39,6 +39,9 @@ class LseSpace:
     """Open DAG space of large-scale evolution. ``image`` = (channels, height, width) of the inputs."""
 
     name = "lse"
+    #: Children inherit their parent's trained weights (Real et al. 2017, §3.2): a training evaluator on this
+    #: space attaches the lineage hook (:class:`nwot.evaluators.lineage.LseLineage`, see train_setup).
+    weight_inheritance = True
 
     def __init__(self, image: Sequence[int] = CIFAR_SHAPE, initial_lr: float = 0.1,
                  mutations: Sequence[str] = MUTATIONS) -> None:

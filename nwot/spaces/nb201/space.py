@@ -32,6 +32,8 @@ class NB201Space:
     ops = OPS
     edges = EDGES
     size = NUM_ARCHS
+    #: Build kwargs of the networks trained under each training preset (others: the benchmark's C = 16, N = 5).
+    train_build = {"cpu_tiny": {"C": 8, "N": 1}}
 
     def sample(self, rng: random.Random) -> Arch:
         return sample(rng)

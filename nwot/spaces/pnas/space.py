@@ -27,6 +27,9 @@ class PNASCellSpace:
     """PNAS cells of up to ``num_blocks`` blocks over ``ops`` (a sub-list of :data:`OPS`, in that order)."""
 
     name = "pnas"
+    #: Build kwargs of the networks trained under each training preset (nwot.evaluators.train.PRESETS):
+    #: cpu_tiny a minimal skeleton, pnas_proxy the search networks of PNAS §5.1 (N = 2, F = 24).
+    train_build = {"cpu_tiny": {"C": 8, "N": 1}, "pnas_proxy": {"C": 24, "N": 2}}
 
     def __init__(self, num_blocks: int = DEFAULT_BLOCKS, ops: Optional[Sequence[str]] = None) -> None:
         if isinstance(num_blocks, bool) or not isinstance(num_blocks, int) or num_blocks < 1:
