@@ -70,20 +70,28 @@ def table_targets(fractions: Sequence[float] = TOP_FRACTIONS) -> Dict[str, float
     return {f"top {100 * f:g}%": v for f, v in t.items()}
 
 
+def table_jobs(beams: Sequence[int] = TABLE_BEAMS) -> Dict[str, tuple]:
+    """``label -> (strategy, options)`` of the table comparison: PNAS per beam, REINFORCE, random search."""
+    jobs = {f"pnas-k{k}": ("pnas", {"beam": k, **TABLE_PNAS}) for k in beams}
+    jobs.update({"reinforce": ("reinforce", {}), "random": ("random", {})})
+    return jobs
+
+
 def table_comparison(runs: int = 100, seed: int = 0, budget: int = TABLE_BUDGET, beams: Sequence[int] = TABLE_BEAMS,
-                     progress=None) -> Dict[str, List[Any]]:
-    """``{label: [SearchResult per seed]}``: PNAS (each beam), REINFORCE and random search on the NB201 table."""
+                     progress=None, skip: Sequence[str] = ()) -> Dict[str, List[Any]]:
+    """``{label: [SearchResult per seed]}``: PNAS (each beam), REINFORCE and random search on the NB201 table;
+    labels in ``skip`` are not run; ``progress(label, results)`` after each label."""
     from nwot.search.run import benchmark_setup
 
     setup = benchmark_setup("nb201", "cifar10")
-    jobs = {f"pnas-k{k}": ("pnas", {"beam": k, **TABLE_PNAS}) for k in beams}
-    jobs.update({"reinforce": ("reinforce", {}), "random": ("random", {})})
     out = {}
-    for label, (strat, opts) in jobs.items():
+    for label, (strat, opts) in table_jobs(beams).items():
+        if label in skip:
+            continue
         out[label] = setup.run(strat, Budget(evaluations=budget), runs=runs, seed=seed, options=opts,
                                config={"label": label}).runs
         if progress is not None:
-            progress(label)
+            progress(label, out[label])
     return out
 
 

@@ -25,11 +25,26 @@ def trained_file(out: Path, preset: str) -> Path:
 
 def table_part(out: Path, *, runs: int, budget: Optional[int], beams: Optional[Sequence[int]], script: str,
                argv: Optional[Sequence[str]]) -> None:
-    res = pe.table_comparison(runs=runs, budget=budget or pe.TABLE_BUDGET, beams=tuple(beams or pe.TABLE_BEAMS),
-                              progress=lambda label: print(f"table: {label} done", flush=True))
+    import pandas as pd
+
+    work = out / "work" / "pnas_efficiency_table"
+    work.mkdir(parents=True, exist_ok=True)
+    key = f"runs{runs}-budget{budget or pe.TABLE_BUDGET}"
+    done = {p.name.split("__")[1][:-4]: p for p in work.glob(f"{key}__*.csv")}  # labels finished by an earlier call
+
+    def keep(label, results):  # each label saved as it finishes: an interrupted call resumes by label
+        pc.table_trace_frame({label: results}).to_csv(work / f"{key}__{label}.csv", index=False)
+        (work / f"{key}__{label}.json").write_text(json.dumps({k: v for k, v in results[0].config.items()
+                                                               if k != "levels"}, default=str))
+        print(f"table: {label} done", flush=True)
+
+    pe.table_comparison(runs=runs, budget=budget or pe.TABLE_BUDGET, beams=tuple(beams or pe.TABLE_BEAMS),
+                        progress=keep, skip=tuple(done))
+    labels = list(pe.table_jobs(tuple(beams or pe.TABLE_BEAMS)))
+    frame = pd.concat([pd.read_csv(work / f"{key}__{label}.csv") for label in labels], ignore_index=True)
     out.mkdir(parents=True, exist_ok=True)
-    pc.table_trace_frame(res).to_csv(out / TRACES, index=False)
-    cfg = {label: {k: v for k, v in rs[0].config.items() if k != "levels"} for label, rs in res.items()}
+    frame.to_csv(out / TRACES, index=False)
+    cfg = {label: json.loads((work / f"{key}__{label}.json").read_text()) for label in labels}
     pc.write_json(out / TABLE_JSON, {**pc.provenance(script, argv), "runs": runs, "budget": budget or pe.TABLE_BUDGET,
                                      "beams": list(beams or pe.TABLE_BEAMS), "configs": cfg,
                                      "search_signal": "cifar10-valid/x-valid@12 (seed mean)"})
