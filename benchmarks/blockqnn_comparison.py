@@ -26,6 +26,7 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--part", choices=("table", "train", "report", "all"), default="all")
     p.add_argument("--split-seed", type=int, default=0, help="table: seed of the fit / held-out split")
+    p.add_argument("--grid-step", type=float, default=None, help="table: step of the mu / rho grid (default 0.0025)")
     p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
     p.add_argument("--seeds", type=int, default=None)
     p.add_argument("--train-evaluations", type=int, default=None)
@@ -48,7 +49,8 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     if args.part in ("table", "all"):
-        blockqnn_report.table_part(out, split_seed=args.split_seed, script=__file__, argv=argv)
+        blockqnn_report.table_part(out, split_seed=args.split_seed, script=__file__, argv=argv,
+                                   grid_step=args.grid_step)
     if args.part in ("train", "all"):
         blockqnn_report.train_part(out, args.preset, seeds=args.seeds, evaluations=args.train_evaluations,
                                    data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir,

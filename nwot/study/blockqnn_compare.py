@@ -36,8 +36,16 @@ from nwot.study.trained_comparison import PAPERS_CPU_TRAIN, TrainedPreset
 EARLY = "cifar10-valid/x-valid@12"
 #: Final accuracies the correction is judged against: the same split after 200 epochs, and the CIFAR-10 test set.
 FINALS = ("cifar10-valid/x-valid@200", "cifar10/ori-test@200")
+def fit_grid(step: float = 0.0025, limit: float = 0.2) -> Tuple[float, ...]:
+    """``-limit .. limit`` in steps of ``step`` (both mu and rho), 0 included."""
+    if not 0 < step <= limit:
+        raise NwotError(f"grid step must be in (0, limit={limit}], got {step!r}")
+    n = int(round(limit / step))
+    return tuple(float(np.round(k * step, 6)) for k in range(-n, n + 1))
+
+
 #: Grid of the fit (both mu and rho): -0.2 .. 0.2 in steps of 0.0025.
-GRID = tuple(np.round(np.arange(-0.2, 0.2 + 1e-9, 0.0025), 4))
+GRID = fit_grid()
 
 
 def nb201_density(arch: str) -> float:

@@ -21,8 +21,9 @@ def trained_file(out: Path, preset: str) -> Path:
     return out / f"blockqnn_blocks_{preset}_runs.jsonl"
 
 
-def table_part(out: Path, *, split_seed: int, script: str, argv: Optional[Sequence[str]]) -> None:
-    res = bq.reward_correlations(seed=split_seed)
+def table_part(out: Path, *, split_seed: int, script: str, argv: Optional[Sequence[str]],
+               grid_step: Optional[float] = None) -> None:
+    res = bq.reward_correlations(seed=split_seed, grid=bq.GRID if grid_step is None else bq.fit_grid(grid_step))
     pc.write_json(out / TABLE_JSON, {**pc.provenance(script, argv), "early": bq.EARLY, **res})
 
 

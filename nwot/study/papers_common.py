@@ -17,12 +17,24 @@ import numpy as np
 
 from nwot.study.trained_comparison import Job, TrainedPreset
 
+#: The repository root (this file is ``<repo>/nwot/study/papers_common.py``).
+REPO = Path(__file__).resolve().parents[2]
+
 
 def provenance(script: str, argv: Optional[Sequence[str]], device: Optional[str] = None) -> Dict[str, Any]:
     """Command, commit and machine of a result (:mod:`nwot.study.provenance`)."""
-    from nwot.study.provenance import command_line, git_label, machine
+    import shlex
 
-    return {"command": command_line(script, argv), "commit": git_label(), "machine": machine(device),
+    from nwot.study.provenance import git_label, machine
+
+    path = Path(script).resolve()
+    try:
+        path = path.relative_to(REPO)
+    except ValueError:
+        pass
+    args = list(sys.argv[1:] if argv is None else argv)
+    command = " ".join(shlex.quote(a) for a in ["python", str(path), *args])
+    return {"command": command, "commit": git_label(REPO), "machine": machine(device),
             "written": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
 
 
@@ -121,7 +133,9 @@ def signals_and_reports(frame, report_column: str = "cifar10/ori-test@200", budg
     rep = load_nb201_table()[report_column].to_numpy()
     sig: Dict[str, list] = {}
     reps: Dict[str, list] = {}
-    for (label, _seed), g in frame.sort_values(["label", "seed", "step"]).groupby(["label", "seed"], sort=False):
+    order = {label: k for k, label in enumerate(dict.fromkeys(frame["label"]))}  # labels in the order they were run
+    frame = frame.assign(_order=frame["label"].map(order)).sort_values(["_order", "seed", "step"])
+    for (label, _seed), g in frame.groupby(["label", "seed"], sort=False):
         s = g["signal"].to_numpy()[:budget]
         sig.setdefault(label, []).append(s)
         reps.setdefault(label, []).append(rep[g["index"].to_numpy()[:budget]])
