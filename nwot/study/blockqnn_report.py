@@ -74,8 +74,7 @@ def report(out: Path, preset: str, *, script: str, argv: Optional[Sequence[str]]
                   "| strategy | runs | best val % | test % | mean val % of the first / last 3 iterations | per seed "
                   "(val / test) |", "|---|---|---|---|---|---|"]
         for l, s in summ.items():
-            first = np.nanmean([np.nanmean(m[:3]) for m in iters[l]])
-            last = np.nanmean([np.nanmean(m[-3:]) for m in iters[l]])
+            first, last = _mean_of(iters[l], slice(0, 3)), _mean_of(iters[l], slice(-3, None))
             lines.append(f"| {l} | {s['runs']} | {s['val_mean']:.2f} ± {s['val_std']:.2f} | {s['test_mean']:.2f} ± "
                          f"{s['test_std']:.2f} | {first:.2f} / {last:.2f} | "
                          + ", ".join(f"{v:.1f}/{t_:.1f}" for v, t_ in zip(s["val"], s["test"])) + " |")
@@ -86,6 +85,12 @@ def report(out: Path, preset: str, *, script: str, argv: Optional[Sequence[str]]
     text = "\n".join(lines) + "\n"
     (out / "blockqnn_comparison.md").write_text(text)
     return text
+
+
+def _mean_of(per_run, part: slice) -> float:
+    """Mean over runs of the mean of ``part`` of each run's iteration means (NaN when there are none)."""
+    vals = [v for m in per_run for v in np.asarray(m)[part] if np.isfinite(v)]
+    return float(np.mean(vals)) if vals else float("nan")
 
 
 def _figure(out: Path, groups, iters, batch: int) -> None:

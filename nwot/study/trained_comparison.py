@@ -83,8 +83,11 @@ def load_runs(path: os.PathLike) -> List[Dict[str, Any]]:
 def append_run(path: os.PathLike, label: str, result: SearchResult) -> Dict[str, Any]:
     """Append one finished run (``{"label", **result.to_dict()}``) and flush it to disk."""
     row = {"label": label, **result.to_dict()}
-    with open(path, "a") as f:
-        f.write(json.dumps(row, default=_json_default) + "\n")
+    p = Path(path)
+    torn = p.is_file() and p.stat().st_size > 0 and not p.read_bytes().endswith(b"\n")
+    with open(p, "a") as f:
+        # after a torn last line (killed mid-append) start a new line, so the torn one stays unreadable alone
+        f.write(("\n" if torn else "") + json.dumps(row, default=_json_default) + "\n")
         f.flush()
         os.fsync(f.fileno())
     return row
