@@ -36,19 +36,19 @@ TABLE_STRATEGIES: Dict[str, tuple] = {
 #: Models after which the table comparison reports the curves.
 REPORT_STEPS = (10, 25, 50, 100, 200, 500, 1000)
 
-#: Real-training sizes. ``cpu``: 20 trained models per run, 3 seeds, AmoebaNet cells of 5 combinations in the
+#: Real-training sizes. ``cpu``: 16 trained models per run, 3 seeds, AmoebaNet cells of 5 combinations in the
 #: smallest network (C = 8, N = 1: 5 cells), :data:`~nwot.study.trained_comparison.PAPERS_CPU_TRAIN`; REA
-#: P = 8, S = 3 (so 12 of the 20 models are mutants). ``gpu``: Real et al.'s search-time networks (F = 24 filters,
+#: P = 6, S = 3 (so 10 of the 16 models are mutants). ``gpu``: Real et al.'s search-time networks (F = 24 filters,
 #: N = 3 normal cells per stage, §4.1 / S1 as we read them) trained on the pnas_proxy budget (20 epochs, 45,000 /
 #: 5,000 images), 500 models per run, 5 seeds (the paper: 20,000 models, 5 repeats), REA P = 100, S = 25.
 TRAINED_PRESETS: Dict[str, TrainedPreset] = {
-    "cpu": TrainedPreset("cpu_tiny", PAPERS_CPU_TRAIN, {"C": 8, "N": 1}, evaluations=20, seeds=3, test_images=2000,
-                         note="2-core CPU: about 25 s per model on an idle core"),
+    "cpu": TrainedPreset("cpu_tiny", PAPERS_CPU_TRAIN, {"C": 8, "N": 1}, evaluations=16, seeds=3, test_images=2000,
+                         note="2-core CPU: about 25 s per model on an idle core, 60-110 s on the shared machine"),
     "gpu": TrainedPreset("pnas_proxy", {}, {"C": 24, "N": 3}, evaluations=500, seeds=5, test_images=None,
                          note="one GPU; needs the 5 CIFAR-10 training batches (45,000 + 5,000 images)"),
 }
 #: REA options per preset (P, S); Real et al. used P = 100, S = 25 for their CIFAR-10 searches of 20,000 models.
-TRAINED_REA: Dict[str, Dict[str, int]] = {"cpu": {"population_size": 8, "sample_size": 3},
+TRAINED_REA: Dict[str, Dict[str, int]] = {"cpu": {"population_size": 6, "sample_size": 3},
                                           "gpu": {"population_size": 100, "sample_size": 25}}
 #: Space options of the open NASNet space (AmoebaNet ops, 5 combinations per cell).
 NASNET_SPACE: Dict[str, Any] = {"nodes": 5}

@@ -99,7 +99,7 @@ def report(out: Path, preset: str, *, script: str, argv: Optional[Sequence[str]]
             lines.append(f"| {label} | {s['runs']} | {s['val_mean']:.2f} ± {s['val_std']:.2f} | "
                          f"{s['test_mean']:.2f} ± {s['test_std']:.2f} | {per} | "
                          f"{np.mean(s['train_seconds']):.0f} |")
-        curves = {label: regevo.run_curves([eval_signals(r) for r in rs], steps=(4, 8, 12, 16, 20))
+        curves = {label: regevo.run_curves([eval_signals(r) for r in rs], steps=(4, 8, 12, 16))
                   for label, rs in by_label(runs).items() if len({len(eval_signals(r)) for r in rs}) == 1}
         js["trained"] = {"preset": preset_dict(p), "summary": trained,
                          "at": {label: c["at"] for label, c in curves.items()},
