@@ -47,8 +47,8 @@ def report(out: Path, preset: str, *, script: str, argv: Optional[Sequence[str]]
                   f"(fraction); score `acc - mu log(FLOPs) - rho log(Density)`; rank correlation with the final "
                   f"accuracy on the held-out half.", ""]
         for final, res in t["finals"].items():
-            lines += [f"Final accuracy `{final}`:", "", "| reward | mu | rho | Spearman (held out) | Kendall (held out) |",
-                      "|---|---|---|---|---|"]
+            lines += [f"Final accuracy `{final}`:", "",
+                      "| reward | mu | rho | Spearman (held out) | Kendall (held out) |", "|---|---|---|---|---|"]
             for name, r in res.items():
                 mu = pc.fmt(r.get("mu"), 4) if "mu" in r else "0"
                 rho = pc.fmt(r.get("rho"), 4) if "rho" in r else "0"

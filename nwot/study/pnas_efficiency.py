@@ -103,7 +103,7 @@ def efficiency(signals: Mapping[str, Sequence[Sequence[float]]], targets: Mappin
     out: Dict[str, Any] = {}
     for m in m_values:
         tab = hits_table(signals, targets, m)
-        for tname, per in tab.items():
+        for per in tab.values():
             for label, summ in per.items():
                 summ["budget"] = None if budgets is None else budgets.get(label)
                 if label != baseline and baseline in per:

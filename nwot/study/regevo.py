@@ -90,7 +90,8 @@ def run_curves(signals: Sequence[Sequence[float]], reports: Optional[Sequence[Se
     return out
 
 
-def early_advantage(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]], steps: Sequence[int]) -> Dict[int, float]:
+def early_advantage(a: Sequence[Sequence[float]], b: Sequence[Sequence[float]],
+                    steps: Sequence[int]) -> Dict[int, float]:
     """Per step ``n``, the fraction of seed pairs (a_i, b_j) in which ``a``'s best-so-far beats ``b``'s (ties
     count 1/2): the probability that a run of ``a`` is ahead of a run of ``b`` after ``n`` models."""
     ca = np.array([best_so_far(s) for s in a])

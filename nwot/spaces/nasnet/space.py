@@ -14,7 +14,8 @@ from typing import Any, Optional, Sequence, Tuple
 from nwot.errors import check_int
 from nwot.spaces.base import check_build_compat, register_space
 from nwot.spaces.nasnet import codec
-from nwot.spaces.nds.cell_model import OPS as CELL_OPS, build_nds_cell
+from nwot.spaces.nds.cell_model import OPS as CELL_OPS
+from nwot.spaces.nds.cell_model import build_nds_cell
 
 
 @register_space("nasnet")
