@@ -66,6 +66,7 @@ def check_build_compat(space: str, compat: str) -> None:
 SPACES: Registry[SearchSpace] = Registry("search space", builtins=(
     "nwot.spaces.blockqnn",
     "nwot.spaces.lse",
+    "nwot.spaces.nasnet",
     "nwot.spaces.nats_sss",
     "nwot.spaces.nb101",
     "nwot.spaces.nb201",
