@@ -1,0 +1,22 @@
+"""Import every proxy module so that each registers itself (an import error is raised, never swallowed)."""
+from . import (  # noqa: F401
+    az_nas,
+    epe_nas,
+    fisher,
+    flops,
+    grad_norm,
+    grasp,
+    jacov,
+    l2_norm,
+    meco,
+    naswot_proxy,
+    params,
+    plain,
+    snip,
+    swap,
+    synflow,
+    te_nas,
+    vkdnw,
+    zen,
+    zico,
+)

@@ -1,0 +1,122 @@
+"""Proxy scores in the score store: keys that carry the full configuration, and one wide export format.
+
+A stored proxy score's ``score_name`` is the proxy's :meth:`~nwot.proxies.base.Proxy.config_id`
+(``snip[mode=clean,bs=32,input=images,dtype=float32,bn=train,init=default,v=1.1]``), and its
+``batch_size`` field the images it used, so scores of two configurations live under two keys and are
+never mixed: :func:`select_config` refuses a bare proxy name when the store holds more than one
+configuration of it, and :func:`proxy_key` is the only way the scoring job builds a key.
+
+The export (:func:`export_wide`) is one CSV (``.csv.xz`` ok): ``index, arch`` and, per proxy,
+``<name>`` (the value; empty = NaN) and ``<name>__status``; its provenance JSON lists each column's
+config id. :func:`read_wide` reads it back.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..errors import NwotError
+from ..store import ScoreStore, StoreKey
+from .base import Batch, Proxy
+
+#: Images the default scoring batch holds: enough for every proxy's paper batch (ZiCo's 2 x 64, NASWOT's 128).
+DEFAULT_BATCH_IMAGES = 128
+
+
+def proxy_key(space: str, dataset: str, batch_seed: int, init_seed: int, proxy: Proxy, mode: str) -> StoreKey:
+    """The store key of ``proxy`` scored in ``mode`` (its resolved mode) on a batch of ``batch_seed``."""
+    m = proxy.resolve_mode(mode)
+    bs = proxy.batch_size if proxy.batch_size is not None else 0
+    return StoreKey(space=space, dataset=dataset, batch_seed=int(batch_seed), batch_size=int(bs),
+                    init_seed=int(init_seed), score_name=proxy.config_id(m))
+
+
+def select_config(store: ScoreStore, space: str, dataset: str, name: str, config: Optional[str] = None) -> str:
+    """The one stored config id of proxy ``name`` (or check that ``config`` is stored).
+
+    Raises :class:`NwotError` listing what is stored when there is none, or several and ``config`` is None.
+    """
+    found = store.score_names(space, dataset, prefix=f"{name}[")
+    if config is not None:
+        if config not in found:
+            raise NwotError(f"config {config!r} of proxy {name!r} is not in {store.path}; stored: {found or 'none'}")
+        return config
+    if len(found) != 1:
+        raise NwotError(f"proxy {name!r} has {len(found)} configurations in {store.path} ({found or 'none'}); "
+                        f"name one explicitly")
+    return found[0]
+
+
+def labelled_batch(dataset: str = "cifar10", batch_size: int = DEFAULT_BATCH_IMAGES, seed: int = 0,
+                   data_dir=None, num_classes: int = 10) -> Batch:
+    """The images of :func:`nwot.scoring_batch` (same seed, same order) with their labels."""
+    from ..data import load_dataset, load_embedded_sample, normalise, scoring_batch
+    from ..paths import user_data_dir
+
+    images = scoring_batch(dataset, batch_size, seed, data_dir=data_dir)
+    folder = user_data_dir(data_dir)
+    if folder is None:
+        raw, labels, _ = load_embedded_sample()
+    else:
+        raw, labels = load_dataset(dataset, folder, "train")
+    order = np.random.default_rng(int(seed)).permutation(len(labels))[:batch_size]
+    if not torch.equal(normalise(raw[order], dataset), images):  # the same rule as scoring_batch, checked
+        raise NwotError("labelled_batch drew other images than scoring_batch; the sampling rules diverged")
+    return Batch(images, torch.as_tensor(np.asarray(labels)[order].astype(np.int64)), num_classes)
+
+
+def wide_frame(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, StoreKey]) -> pd.DataFrame:
+    """``index, arch, <name>, <name>__status`` for the proxies ``keys`` (name -> exact store key)."""
+    frames = []
+    for name, key in keys.items():
+        df = store.to_frame(key)
+        if df.empty:
+            continue
+        df = df[["arch_index", "arch", "value", "status"]].rename(
+            columns={"arch_index": "index", "value": name, "status": f"{name}__status"})
+        df[f"{name}__status"] = df[f"{name}__status"].fillna("ok")
+        frames.append(df.set_index(["index", "arch"]))
+    if not frames:
+        return pd.DataFrame(columns=["index", "arch"])
+    out = pd.concat(frames, axis=1).reset_index().sort_values("index")
+    return out.reset_index(drop=True)
+
+
+def export_wide(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, StoreKey], path,
+                provenance: Optional[dict] = None) -> Tuple[Path, int]:
+    """Write :func:`wide_frame` to ``path`` and ``path + '.json'`` (configs + ``provenance``); returns (path, rows)."""
+    path = Path(path)
+    df = wide_frame(store, space, dataset, keys)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df.to_csv(path, index=False, float_format="%.10g")
+    meta = {"format": "index, arch, <proxy>, <proxy>__status per proxy (empty value = NaN)",
+            "space": space, "dataset": dataset, "rows": int(len(df)),
+            "columns": {n: {"score_name": k.score_name, "batch_size": k.batch_size, "batch_seed": k.batch_seed,
+                            "init_seed": k.init_seed} for n, k in keys.items()}}
+    meta.update(provenance or {})
+    Path(str(path) + ".json").write_text(json.dumps(meta, indent=2, default=str) + "\n")
+    return path, int(len(df))
+
+
+def read_wide(path, names: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """An export of :func:`export_wide`, indexed by ``index``; ``names`` checks those columns exist."""
+    df = pd.read_csv(path)
+    missing = [c for c in ["index", "arch", *(names or [])] if c not in df.columns]
+    if missing:
+        raise NwotError(f"score export {path} lacks columns {missing}; has {list(df.columns)}")
+    return df.set_index("index").sort_index()
+
+
+def configs_in(path) -> Dict[str, str]:
+    """Column name -> score_name (config id) of an export, from its provenance JSON."""
+    meta = json.loads(Path(str(path) + ".json").read_text())
+    return {n: c["score_name"] for n, c in meta["columns"].items()}
+
+
+def proxy_columns(df: pd.DataFrame) -> List[str]:
+    return [c for c in df.columns if c not in ("index", "arch") and not c.endswith("__status")]
