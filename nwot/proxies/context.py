@@ -189,13 +189,18 @@ class _FisherGrad:
 
 
 def ce_pass(ctx: ScoringContext, n: int, start: int = 0) -> CEPass:
-    """The shared cross-entropy pass on images ``start .. start + n - 1`` (cached per context and slice)."""
+    """The shared cross-entropy pass on images ``start .. start + n - 1`` (cached per context and slice).
+
+    The same backward also takes ``∂L/∂x``: if it is zero everywhere the loss does not depend on the
+    images (no input->output path, e.g. an NB201 cell of ``none`` edges), and every proxy built on this
+    pass fails with status no_path instead of reporting the degenerate 0 (which would rank a broken
+    network in the middle of a signed proxy such as plain)."""
     return ctx.shared(("ce", start, n), lambda: _ce_pass(ctx, n, start))
 
 
 def _ce_pass(ctx: ScoringContext, n: int, start: int) -> CEPass:
     model = ctx.model
-    x, y = ctx.images(start + n)[start:], ctx.labels(start + n)[start:]
+    x, y = ctx.images(start + n)[start:].clone().requires_grad_(True), ctx.labels(start + n)[start:]
     layers = prunable_layers(model)
     if not layers:
         raise ProxyFailure(Status.ERROR, "the model has no Conv2d / Linear layer")
@@ -205,10 +210,12 @@ def _ce_pass(ctx: ScoringContext, n: int, start: int) -> CEPass:
         with bn_batch_statistics(model), torch.enable_grad():
             loss = F.cross_entropy(logits_of(model(x)), y)
             weights = [m.weight for _, m in layers]
-            grads = torch.autograd.grad(loss, weights, allow_unused=True)
+            *grads, gx = torch.autograd.grad(loss, weights + [x], allow_unused=True)
     finally:
         for h in handles:
             h.remove()
+    if gx is None or not bool(gx.abs().amax() > 0):
+        raise ProxyFailure(Status.NO_PATH, "the loss does not depend on the input (zero ∂L/∂x)")
     names = [nm for nm, _ in layers]
     g = {nm: (gr if gr is not None else torch.zeros_like(w)) for nm, w, gr in zip(names, weights, grads)}
     fi = {nm: fisher.get(nm, torch.zeros(m.weight.shape[0], device=ctx.device)) for nm, m in layers}

@@ -25,6 +25,7 @@ from .context import ce_pass
 @register_proxy
 class Fisher(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     name = "fisher"
     direction = Direction.HIGHER
     needs = Needs(gradients=True, labels=True, batch_size=SUITE_ZERO_BATCH)

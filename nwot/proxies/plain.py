@@ -15,6 +15,7 @@ from .context import ce_pass
 @register_proxy
 class Plain(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     name = "plain"
     direction = Direction.HIGHER
     needs = Needs(gradients=True, labels=True, batch_size=SUITE_ZERO_BATCH)

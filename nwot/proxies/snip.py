@@ -20,6 +20,7 @@ from .context import ce_pass
 @register_proxy
 class Snip(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     name = "snip"
     direction = Direction.HIGHER
     needs = Needs(gradients=True, labels=True, batch_size=SUITE_ZERO_BATCH)

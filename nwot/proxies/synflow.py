@@ -36,6 +36,7 @@ def bypass_batchnorm(model: nn.Module) -> nn.Module:
 @register_proxy
 class Synflow(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     name = "synflow"
     direction = Direction.HIGHER
     needs = Needs(gradients=True, batch_size=1, input="ones", dtype="float64", bn="bypass", alters_weights=True)
@@ -57,4 +58,7 @@ class Synflow(Proxy):
             raise ProxyFailure(Status.NO_PATH, "no weight receives synaptic flow")
         g = {n: (gr if gr is not None else torch.zeros_like(m.weight)) for (n, m), gr in zip(layers, grads)}
         w = dict(layers)
-        return finite_or_fail(layer_sum(list(w), lambda n: (w[n].weight.detach() * g[n]).abs()), "synflow")
+        v = finite_or_fail(layer_sum(list(w), lambda n: (w[n].weight.detach() * g[n]).abs()), "synflow")
+        if v == 0:
+            raise ProxyFailure(Status.NO_PATH, "no synaptic flow reaches the output (no input->output path)")
+        return v

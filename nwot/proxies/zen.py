@@ -39,7 +39,7 @@ class _Capture:
 
 
 class _BatchVar:
-    """Forward hook on a BN layer: ``log sqrt(mean_c var_c)`` of its input (biased variance)."""
+    """Forward hook on a BN layer: ``mean_c var_c`` of its input (biased variance)."""
 
     def __init__(self, out: List[float]) -> None:
         self.out = out
@@ -47,12 +47,13 @@ class _BatchVar:
     def __call__(self, module, inputs, output) -> None:
         x = inputs[0].detach().double()
         dims = [0] + list(range(2, x.dim()))
-        self.out.append(0.5 * math.log(float(x.var(dim=dims, unbiased=False).mean())))
+        self.out.append(float(x.var(dim=dims, unbiased=False).mean()))
 
 
 @register_proxy
 class Zen(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     name = "zen"
     direction = Direction.HIGHER
     needs = Needs(batch_size=64, input="gaussian", alters_weights=True, init="gaussian")
@@ -90,8 +91,10 @@ class Zen(Proxy):
         if not delta > 0:
             raise ProxyFailure(Status.NO_PATH, "the pre-pooling features do not depend on the input")
         if mode == "clean":
-            bn_term = sum(clean_logs)
+            variances = clean_logs
         else:
-            bn_term = sum(0.5 * math.log(float(m.running_var.double().mean()))
-                          for m in model.modules() if isinstance(m, _BatchNorm))
+            variances = [float(m.running_var.double().mean()) for m in model.modules() if isinstance(m, _BatchNorm)]
+        if not all(v > 0 for v in variances):
+            raise ProxyFailure(Status.NO_PATH, "a BatchNorm layer sees zero variance (its input is constant)")
+        bn_term = sum(0.5 * math.log(v) for v in variances)
         return finite_or_fail(math.log(delta) + bn_term, "zen")

@@ -41,6 +41,7 @@ def zico_score(per_batch) -> float:
 @register_proxy
 class Zico(Proxy):
     __doc__ = __doc__
+    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
     fixed_batch = True
     name = "zico"
     direction = Direction.HIGHER
