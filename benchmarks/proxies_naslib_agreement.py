@@ -127,7 +127,9 @@ def main(argv=None) -> int:
                      f"{'yes' if r['passes'] else 'no'} | {'' if sa is None else f'{sa:.3f}'} |")
     lines += ["", "Where ρ < 0.95:", ""]
     lines += [f"* **{r['naslib']} ({r['mode']})**: {r['note']}" for r in rows if "note" in r]
-    lines += ["", f"Command: `{prov['command']}`; git {prov['git']}; machine {prov['machine']['cpu_model']}."]
+    from nwot.provenance import git_label
+
+    lines += ["", f"Command: `{prov['command']}`; git {git_label()}; CPU {prov['machine']['cpu_model']}."]
     Path(str(out) + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
