@@ -94,7 +94,8 @@ def main(argv=None) -> int:
     for r in rows:
         lines.append(f"| {r['proxy']} | {r['mode']} | {r['median_cpu_s']:.3f} | {r['median_wall_s']:.3f} | "
                      f"{r['max_cpu_s']:.3f} |")
-    lines.append(f"| **all together, one context per mode** | | {tot['median_cpu_s']:.2f} | {tot['median_wall_s']:.2f} | |")
+    lines.append(f"| **all together, one context per mode** | | {tot['median_cpu_s']:.2f} | "
+                 f"{tot['median_wall_s']:.2f} | |")
     from nwot.provenance import git_label
 
     lines += ["", f"Command: `{prov['command']}`; git {git_label()}; CPU {prov['machine']['cpu_model']}."]

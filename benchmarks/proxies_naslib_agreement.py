@@ -48,8 +48,8 @@ NOTES = {
     "grasp/clean": "−Σ θ·Hg is a signed sum like plain, dominated by the batch and init. " + DRAW,
     "epe_nas/clean": "per-class correlations of 32 images (about 3 per class) are a noisy statistic. " + DRAW,
     "jacov/clean": "a spectral function of the 32 x 32 Jacobian correlation, sensitive to the images drawn. " + DRAW,
-    "l2_norm/clean": "l2_norm is a function of the numbers of 1x1 / 3x3 convs up to the init's noise (±0.3 %), so cells "
-                     "with equal counts tie and the init draw orders them. " + DRAW,
+    "l2_norm/clean": "l2_norm is a function of the numbers of 1x1 / 3x3 convs up to the init's noise (±0.3 %), "
+                     "so cells with equal counts tie and the init draw orders them. " + DRAW,
     "fisher/clean": "a definition difference: NASLib's code broadcasts each channel's saliency to its weights and sums "
                     "them, weighting a channel by its fan-in; our reference mode does the same (its row).",
     "flops/clean": "NASLib's counter also counts pooling / BN / additions (NASLib / ours = 1.02 to 1.27 per cell).",

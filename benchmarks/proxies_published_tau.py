@@ -142,7 +142,8 @@ def main(argv=None) -> int:
              f"range(15625), N), scored in that order, so a partial run is itself a uniform sample; the count per "
              f"row is what was scored when this ran). {prov['protocol']}. 95 % intervals: {args.boot} bootstrap "
              f"resamples. Published: {prov['published_source']}.", "",
-             "| proxy | mode | cells | failed | Kendall τ [95 %] | Spearman ρ [95 %] | published τ / ρ | τ − published |",
+             "| proxy | mode | cells | failed | Kendall τ [95 %] | Spearman ρ [95 %] | published τ / ρ "
+             "| τ − published |",
              "|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: -r["kendall_tau"]):
         ti = "" if not r["tau_95"] else f" [{r['tau_95'][0]:.3f}, {r['tau_95'][1]:.3f}]"

@@ -8,7 +8,8 @@ their status (nan, singular, no_path, error), never as 0.
 
     nohup nice -n 15 python benchmarks/score_proxies_nb201.py --cells naslib725 --proxies all &
 
-``--exclude a,b`` leaves proxies out of ``--proxies``. ``--cells``: ``naslib725`` (NASLib's zero-cost subset, shared data MANIFEST §1.8), ``sample3000``
+``--exclude a,b`` leaves proxies out of ``--proxies``. ``--cells``: ``naslib725`` (NASLib's zero-cost
+subset, shared data MANIFEST §1.8), ``sample3000``
 (3,000 distinct cells drawn by ``random.Random(0).sample(range(15625), 3000)``, ``--sample-seed``),
 ``all`` (15,625), comma lists allowed. ``--proxies all|a,b,c``; ``--modes clean,reference`` (a proxy
 without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` overrides a paper

@@ -111,7 +111,8 @@ class ScoreStore:
         with self._con:  # one transaction: all rows or none
             cur = self._con.executemany(
                 "INSERT OR IGNORE INTO scores (space, dataset, batch_seed, batch_size, init_seed, score_name, "
-                "arch, arch_index, value, seconds, device, created, status, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "arch, arch_index, value, seconds, device, created, status, reason) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now, r.status, r.reason)
                  for r in rows])
         return cur.rowcount

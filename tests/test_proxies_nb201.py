@@ -5,7 +5,6 @@ import math
 import sqlite3
 
 import pytest
-import torch
 
 import nwot
 from nwot.errors import NwotError
