@@ -15,8 +15,8 @@ subset, shared data MANIFEST §1.8), ``sample3000``
 without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` overrides a paper
 batch; ``--shard I/N`` takes every N-th cell from the I-th. Network: NB201 ``TinyNetwork`` (C=16,
 N=5, 10 classes) built under ``nwot.torch_seed(--init-seed)``; batch: ``nwot.scoring_batch(cifar10,
-128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of every stored cell for the
-requested proxies and modes (``nwot.proxies.scores.export_wide``) with provenance.
+128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for
+the requested proxies and modes (``nwot.proxies.scores.export_wide``) with provenance.
 """
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
                 "date": datetime.datetime.now().isoformat(timespec="seconds"), "cells_spec": args.cells,
                 "sample_seed": args.sample_seed, "network": "NB201 TinyNetwork C=16 N=5, 10 classes",
                 "batch": f"nwot.scoring_batch(cifar10, {DEFAULT_BATCH_IMAGES}, seed={args.batch_seed}) + labels"}
-        path, rows = export_wide(store, SPACE, DATASET, keys, args.export, prov)
+        path, rows = export_wide(store, SPACE, DATASET, keys, args.export, prov, indices=cells)
         print(f"exported {rows} cells x {len(keys)} columns to {path}")
     print(f"scored {scored} cells in {time.time() - started:.0f} s")
     store.close()

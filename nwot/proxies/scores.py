@@ -70,13 +70,17 @@ def labelled_batch(dataset: str = "cifar10", batch_size: int = DEFAULT_BATCH_IMA
     return Batch(images, torch.as_tensor(np.asarray(labels)[order].astype(np.int64)), num_classes)
 
 
-def wide_frame(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, StoreKey]) -> pd.DataFrame:
-    """``index, arch, <name>, <name>__status`` for the proxies ``keys`` (name -> exact store key)."""
+def wide_frame(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, StoreKey],
+               indices: Optional[Sequence[int]] = None) -> pd.DataFrame:
+    """``index, arch, <name>, <name>__status`` for the proxies ``keys`` (name -> exact store key); only the
+    cells of ``indices`` when given. A cell missing for a proxy has an empty value and status."""
     frames = []
     for name, key in keys.items():
         df = store.to_frame(key)
         if df.empty:
             continue
+        if indices is not None:
+            df = df[df["arch_index"].isin(set(int(i) for i in indices))]
         df = df[["arch_index", "arch", "value", "status"]].rename(
             columns={"arch_index": "index", "value": name, "status": f"{name}__status"})
         df[f"{name}__status"] = df[f"{name}__status"].fillna("ok")
@@ -88,14 +92,15 @@ def wide_frame(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, S
 
 
 def export_wide(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, StoreKey], path,
-                provenance: Optional[dict] = None) -> Tuple[Path, int]:
+                provenance: Optional[dict] = None, indices: Optional[Sequence[int]] = None) -> Tuple[Path, int]:
     """Write :func:`wide_frame` to ``path`` and ``path + '.json'`` (configs + ``provenance``); returns (path, rows)."""
     path = Path(path)
-    df = wide_frame(store, space, dataset, keys)
+    df = wide_frame(store, space, dataset, keys, indices)
     path.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(path, index=False, float_format="%.10g")
     meta = {"format": "index, arch, <proxy>, <proxy>__status per proxy (empty value = NaN)",
             "space": space, "dataset": dataset, "rows": int(len(df)),
+            "scored_per_column": {n: int(df[f"{n}__status"].notna().sum()) if n in df else 0 for n in keys},
             "columns": {n: {"score_name": k.score_name, "batch_size": k.batch_size, "batch_seed": k.batch_seed,
                             "init_seed": k.init_seed} for n, k in keys.items()}}
     meta.update(provenance or {})
