@@ -46,7 +46,9 @@ NOTES = {
     "plain/clean": "Σ θ·∂L/∂θ sums terms of both signs that nearly cancel, so it is dominated by the batch and "
                    "init. " + DRAW,
     "grasp/clean": "−Σ θ·Hg is a signed sum like plain, dominated by the batch and init. " + DRAW,
-    "epe_nas/clean": "per-class correlations of 32 images (about 3 per class) are a noisy statistic. " + DRAW,
+    "epe_nas/clean": "per-class correlations of 32 images (about 3 per class) are a noisy statistic. " + DRAW
+                     + " The rest of the gap (ours vs NASLib a little below ours vs ours) is consistent with NASLib's "
+                       "augmented training batches (random crop + flip), a further source of draw variance.",
     "jacov/clean": "a spectral function of the 32 x 32 Jacobian correlation, sensitive to the images drawn. " + DRAW,
     "l2_norm/clean": "l2_norm is a function of the numbers of 1x1 / 3x3 convs up to the init's noise (±0.3 %), "
                      "so cells with equal counts tie and the init draw orders them. " + DRAW,
