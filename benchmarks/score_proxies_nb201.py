@@ -16,7 +16,7 @@ without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` ove
 batch; ``--shard I/N`` takes every N-th cell from the I-th. Network: NB201 ``TinyNetwork`` (C=16,
 N=5, 10 classes) built under ``nwot.torch_seed(--init-seed)``; batch: ``nwot.scoring_batch(cifar10,
 128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for
-the requested proxies and modes (``nwot.proxies.scores.export_wide``) with provenance.
+the requested proxies and modes (``--export-all-configs``: every current config in the store) (``nwot.proxies.scores.export_wide``) with provenance.
 """
 from __future__ import annotations
 
@@ -120,6 +120,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--export", default=None)
     ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--export-all-configs", action="store_true",
+                    help="export every current proxy config stored for the seeds, not only --proxies/--modes")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
 
@@ -184,12 +186,12 @@ def main(argv=None) -> int:
             scored += 1
         bar.close()
     if args.export:
-        keys = {}
-        for nm, m, k in todo_jobs:
-            col = nm if len(modes) == 1 or m == "clean" else f"{nm}@{m}"
-            if any(j[0] == nm and j[1] != m for j in todo_jobs) and m == "clean":
-                col = f"{nm}@clean"
-            keys[col] = k
+        from nwot.proxies.scores import column_label, stored_keys
+
+        if args.export_all_configs:
+            keys = stored_keys(store, SPACE, DATASET, args.batch_seed, args.init_seed)
+        else:
+            keys = {column_label(k.score_name): k for _, _, k in todo_jobs}
         prov = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(threads=args.threads),
                 "date": datetime.datetime.now().isoformat(timespec="seconds"), "cells_spec": args.cells,
                 "sample_seed": args.sample_seed, "network": "NB201 TinyNetwork C=16 N=5, 10 classes",

@@ -144,3 +144,24 @@ def test_job_script_is_resumable(tmp_path):
     from nwot.study import random_cells
 
     assert sorted(df.index) == sorted(random_cells(3, seed=0)) and (df["snip__status"] == "ok").all()
+
+
+def test_export_labels_and_stale_configs(tmp_path):
+    from nwot.proxies.scores import column_label, parse_config_id, stored_keys
+
+    p = get_proxy("naswot")
+    p.set_batch_size(32)
+    assert column_label(p.config_id("clean")) == "naswot@bs32"
+    assert column_label(get_proxy("fisher").config_id("reference")) == "fisher@reference"
+    assert column_label(get_proxy("flops").config_id("clean")) == "flops"
+    name, cfg = parse_config_id(get_proxy("zico").config_id("clean"))
+    assert name == "zico" and cfg["bs"] == "128" and cfg["mode"] == "clean"
+    with pytest.raises(NwotError):
+        parse_config_id("naswot")
+    st = ScoreStore(tmp_path / "s.sqlite")
+    k = _key("snip")
+    stale = StoreKey(k.space, k.dataset, 0, 32, 0, k.score_name.replace(",v=", ",v=0."))  # an older implementation
+    st.put(k, [ScoreRow(ARCHS[1], 1.0, 0.1, 1)])
+    st.put(stale, [ScoreRow(ARCHS[1], 9.0, 0.1, 1)])
+    assert list(stored_keys(st, "nb201", "cifar10")) == ["snip"]
+    assert len(stored_keys(st, "nb201", "cifar10", current_only=False)) == 2

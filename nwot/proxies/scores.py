@@ -52,6 +52,49 @@ def select_config(store: ScoreStore, space: str, dataset: str, name: str, config
     return found[0]
 
 
+def parse_config_id(score_name: str) -> Tuple[str, Dict[str, str]]:
+    """``"snip[mode=clean,bs=32,...]"`` -> ``("snip", {"mode": "clean", "bs": "32", ...})``."""
+    name, sep, rest = score_name.partition("[")
+    if not sep or not rest.endswith("]"):
+        raise NwotError(f"not a proxy config id: {score_name!r} (expected name[key=value,...])")
+    return name, dict(kv.split("=", 1) for kv in rest[:-1].split(","))
+
+
+def column_label(score_name: str) -> str:
+    """Short export column of a config id: the name, ``@reference`` for that mode, ``@bsN`` for a batch other
+    than the paper's (``naswot@bs32``); the full id stays in the export's provenance JSON."""
+    from .base import get_proxy
+
+    name, cfg = parse_config_id(score_name)
+    label = name + ("@reference" if cfg.get("mode") == "reference" else "")
+    paper_bs = get_proxy(name).needs_for(cfg.get("mode", "clean")).batch_size
+    if cfg.get("bs") not in ("-", str(paper_bs)):
+        label += f"@bs{cfg['bs']}"
+    return label
+
+
+def stored_keys(store: ScoreStore, space: str, dataset: str, batch_seed: int = 0, init_seed: int = 0,
+                current_only: bool = True) -> Dict[str, StoreKey]:
+    """Column label -> key of every proxy config stored for (space, dataset, seeds). ``current_only`` keeps the
+    configs of the current implementation (the version in each id) and drops stale ones."""
+    from .base import get_proxy, list_proxies
+
+    out: Dict[str, StoreKey] = {}
+    known = set(list_proxies())
+    for sn in store.score_names(space, dataset):
+        if "[" not in sn or sn.split("[", 1)[0] not in known:
+            continue
+        name, cfg = parse_config_id(sn)
+        current = get_proxy(name).config_id(cfg["mode"]).split(",v=")[1] == cfg["v"] + "]"
+        if current_only and not current:
+            continue
+        bs = 0 if cfg["bs"] == "-" else int(cfg["bs"])
+        key = StoreKey(space, dataset, batch_seed, bs, init_seed, sn)
+        if store.count(key):
+            out[column_label(sn) + ("" if current else f"@v{cfg['v']}")] = key
+    return dict(sorted(out.items()))
+
+
 def labelled_batch(dataset: str = "cifar10", batch_size: int = DEFAULT_BATCH_IMAGES, seed: int = 0,
                    data_dir=None, num_classes: int = 10) -> Batch:
     """The images of :func:`nwot.scoring_batch` (same seed, same order) with their labels."""
