@@ -156,6 +156,7 @@ class AzProgressivity(_AzComponent):
 class AzTrainability(_AzComponent):
     __doc__ = __doc__
     name, component = "az_nas_trainability", "trainability"
+    sentinels = (-math.inf,)
     equation = "s^T = mean_l (-σ_l - 1/σ_l + 2), σ_l = ||∂f_l/∂f_{l-1}|| (Rademacher estimate)"
 
 

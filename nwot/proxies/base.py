@@ -154,6 +154,9 @@ class Proxy:
     version: int = 1  # bump when this proxy's computation changes
     #: Per-mode overrides of ``needs`` (e.g. a reference mode that re-initialises the weights).
     mode_needs: Dict[str, Needs] = {}
+    #: Non-finite values that are this proxy's documented result, stored with status ok (AZ-NAS reference
+    #: trainability's ``-inf`` for an identity block); any other NaN / inf is recorded as status nan.
+    sentinels: Tuple[float, ...] = ()
 
     #: Batch size override set by :func:`score_proxies` (``batch_sizes=``); None = the paper's.
     batch_override: Optional[int] = None

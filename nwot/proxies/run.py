@@ -58,7 +58,7 @@ def score_proxies(build_model: Callable[[], nn.Module], batch: Batch, names: Uni
         try:
             with torch.random.fork_rng(devices=[]):
                 v = float(proxy.compute(ctx, m))
-            if math.isnan(v) or v == math.inf or (v == -math.inf and name != "az_nas_trainability"):
+            if not math.isfinite(v) and v not in proxy.sentinels:
                 out[name] = ProxyResult(name, v, Status.NAN, f"{name} is {v}", time.perf_counter() - t0, cfg)
             else:
                 out[name] = ProxyResult(name, v, Status.OK, "", time.perf_counter() - t0, cfg)
