@@ -165,3 +165,10 @@ def test_export_labels_and_stale_configs(tmp_path):
     st.put(stale, [ScoreRow(ARCHS[1], 9.0, 0.1, 1)])
     assert list(stored_keys(st, "nb201", "cifar10")) == ["snip"]
     assert len(stored_keys(st, "nb201", "cifar10", current_only=False)) == 2
+
+
+def test_zen_clean_skips_dead_branches(batch):
+    # node 1 is fed only by `none`: the convs reading node 1 see zeros, their BN a zero variance
+    arch = "|none~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+    r = score_proxies(builder(arch), batch, ["zen"], mode="clean")["zen"]
+    assert r.ok and math.isfinite(r.value)

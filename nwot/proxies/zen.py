@@ -9,7 +9,9 @@ batch's shape, ``f`` the feature map entering the global average pool and ``γ =
     zen  = log Δ + Σ_{BN layers i} log sqrt( mean_c σ²_{i,c} )
 
 with ``σ²_{i,c}`` the batch variance of channel ``c`` at BN layer ``i`` in the forward of ``x``
-(clean, the paper's mini-batch statistics). **mode="reference"** (Zen-NAS / NASLib ``zen.py``) reads
+(clean, the paper's mini-batch statistics). A BN layer whose input is constant (a branch fed by an
+NB201 ``none`` edge: zero variance, ``log σ = -inf``) computes a constant and carries no signal; clean
+mode leaves it out of the sum (the paper's networks have no such branches). **mode="reference"** (Zen-NAS / NASLib ``zen.py``) reads
 ``running_var`` after the two forwards instead (momentum 0.1 from 1: ``0.81 + 0.09 σ²(x) + 0.1 σ²(x+γε)``
 with unbiased variances). Inputs and weights come from the context's generator.
 """
@@ -53,7 +55,7 @@ class _BatchVar:
 @register_proxy
 class Zen(Proxy):
     __doc__ = __doc__
-    version = 2  # 2: a cell without input->output path is status no_path, not a degenerate 0
+    version = 3  # 2: no-path cells are status no_path; 3: clean skips BN layers fed a constant (dead branches)
     name = "zen"
     direction = Direction.HIGHER
     needs = Needs(batch_size=64, input="gaussian", alters_weights=True, init="gaussian")
@@ -91,10 +93,10 @@ class Zen(Proxy):
         if not delta > 0:
             raise ProxyFailure(Status.NO_PATH, "the pre-pooling features do not depend on the input")
         if mode == "clean":
-            variances = clean_logs
+            variances = [v for v in clean_logs if v > 0]  # constant-input BN layers carry no signal (docstring)
         else:
             variances = [float(m.running_var.double().mean()) for m in model.modules() if isinstance(m, _BatchNorm)]
-        if not all(v > 0 for v in variances):
+        if not variances or not all(v > 0 for v in variances):
             raise ProxyFailure(Status.NO_PATH, "a BatchNorm layer sees zero variance (its input is constant)")
         bn_term = sum(0.5 * math.log(v) for v in variances)
         return finite_or_fail(math.log(delta) + bn_term, "zen")
