@@ -38,7 +38,7 @@ PAIRS = {
     "snip": ("snip", ("clean",), None), "synflow": ("synflow", ("clean",), None),
 }
 #: Why a ρ falls short of 0.95: the finding (checked against the self-agreement column) per NASLib name / mode.
-DRAW = ("Our own code run twice with other draws (batch seed and init seed 0 vs 1; last column, 200 of the cells) "
+DRAW = ("Our own code run twice with other draws (batch seed and init seed 0 vs 1; last column, the first ~200 cells) "
         "also stays below 0.95, so no implementation can reach 0.95 against NASLib's values with independent draws: "
         "NASLib drew a new augmented batch and a new init for every cell from one running RNG. A limit set by the "
         "draw, not a definition difference.")

@@ -116,7 +116,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-seed", type=int, default=0)
     ap.add_argument("--init-seed", type=int, default=0)
     ap.add_argument("--store", default=str(DEFAULT_STORE))
-    ap.add_argument("--limit", type=int, default=None, help="score at most this many cells")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N cells of --cells")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--export", default=None)
     ap.add_argument("--export-only", action="store_true")
@@ -145,6 +145,8 @@ def main(argv=None) -> int:
         check_choice("mode", m, ("clean", "reference"))
     todo_jobs = jobs(names, modes, parse_batch_sizes(args.batch_sizes), args)
     cells = cell_indices(args.cells, args.sample_seed)
+    if args.limit is not None:  # the first N cells of the set: a re-run resumes the same N, never adds more
+        cells = cells[:args.limit]
     i, n = parse_shard(args.shard)
     cells = cells[i::n]
     archs = nb201_arch_strings()
@@ -155,8 +157,6 @@ def main(argv=None) -> int:
         batch = labelled_batch(DATASET, DEFAULT_BATCH_IMAGES, args.batch_seed)
         done = {key.score_name: store.done(key) for _, _, key in todo_jobs}
         pending = [c for c in cells if any(archs[c] not in done[k.score_name] for _, _, k in todo_jobs)]
-        if args.limit is not None:
-            pending = pending[:args.limit]
         print(f"{len(cells)} cells, {len(todo_jobs)} proxy configs, {len(pending)} cells with work; "
               f"store {args.store}", flush=True)
         bar = tqdm(pending, unit="cell", disable=args.no_progress, mininterval=10)

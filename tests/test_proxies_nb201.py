@@ -144,6 +144,13 @@ def test_job_script_is_resumable(tmp_path):
     from nwot.study import random_cells
 
     assert sorted(df.index) == sorted(random_cells(3, seed=0)) and (df["snip__status"] == "ok").all()
+    # --limit N means the first N cells of the set: a re-run resumes them and never adds more
+    lim = ["--cells", "sample5", "--proxies", "params", "--modes", "clean", "--store", str(store), "--no-progress",
+           "--limit", "4"]
+    assert job.main(lim) == 0 and job.main(lim) == 0
+    st = ScoreStore(store)
+    assert st.count(_key("params")) == 4
+    st.close()
 
 
 def test_export_labels_and_stale_configs(tmp_path):
