@@ -30,9 +30,14 @@ CREATE TABLE IF NOT EXISTS scores (
     seconds    REAL,               -- wall seconds to build and score
     device     TEXT,
     created    REAL    NOT NULL,   -- unix time
+    status     TEXT,               -- NULL or 'ok'; else why value is NaN / a sentinel (nan, singular, no_path, error)
+    reason     TEXT,               -- the failure's message
     PRIMARY KEY (space, arch, dataset, batch_seed, batch_size, init_seed, score_name)
 );
 """
+
+#: Columns added after the first release; :class:`ScoreStore` adds them to an older store when it opens it.
+_ADDED_COLUMNS = (("status", "TEXT"), ("reason", "TEXT"))
 
 KEY_FIELDS = ("space", "dataset", "batch_seed", "batch_size", "init_seed", "score_name")
 
@@ -56,6 +61,8 @@ class ScoreRow:
     seconds: float
     arch_index: Optional[int] = None
     device: Optional[str] = None
+    status: Optional[str] = None  # None / "ok", or a failure status (nwot.proxies.Status)
+    reason: Optional[str] = None
 
 
 class ScoreStore:
@@ -82,6 +89,10 @@ class ScoreStore:
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
             self._con.executescript(_SCHEMA)
+            have = {r[1] for r in self._con.execute("PRAGMA table_info(scores)")}
+            for col, typ in _ADDED_COLUMNS:
+                if col not in have:  # a store written before the column existed: its rows read as status NULL
+                    self._con.execute(f"ALTER TABLE scores ADD COLUMN {col} {typ}")
             self._con.commit()
             bad = self._con.execute("PRAGMA quick_check").fetchone()[0]
         except sqlite3.DatabaseError as e:
@@ -125,11 +136,20 @@ class ScoreStore:
             with self._con:  # one transaction: all rows or none
                 cur = self._con.executemany(
                     "INSERT OR IGNORE INTO scores (space, dataset, batch_seed, batch_size, init_seed, score_name, "
-                    "arch, arch_index, value, seconds, device, created) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now) for r in rows])
+                    "arch, arch_index, value, seconds, device, created, status, reason) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [k + (r.arch, r.arch_index, float(r.value), float(r.seconds), r.device, now, r.status, r.reason)
+                     for r in rows])
         except sqlite3.DatabaseError as e:
             raise StoreError(_describe(self.path, e)) from e
         return cur.rowcount
+
+    def score_names(self, space: str, dataset: str, prefix: str = "") -> List[str]:
+        """Distinct ``score_name`` values stored for ``space`` / ``dataset`` that start with ``prefix``."""
+        cur = self._con.execute("SELECT DISTINCT score_name FROM scores WHERE space=? AND dataset=? "
+                                "AND substr(score_name, 1, ?)=? ORDER BY score_name",
+                                (space, dataset, len(prefix), prefix))
+        return [r[0] for r in cur]
 
     def count(self, key: Optional[StoreKey] = None) -> int:
         if key is None:
@@ -149,8 +169,12 @@ class ScoreStore:
 
 
 def store_scores(store: ScoreStore, key: StoreKey):
-    """The scores of one key in the score-file layout (:mod:`nwot.scores.files`): ``index, arch, score, seconds``."""
+    """The scores of one key in the score-file layout (:mod:`nwot.scores.files`): ``index, arch, score, seconds``,
+    and ``status`` when a row records a failure (NULL rows read as ``"ok"``)."""
     df = store.to_frame(key).rename(columns={"arch_index": "index", "value": "score"})
+    status = df["status"].fillna("ok")
+    if (status != "ok").any():
+        return df.assign(status=status)[["index", "arch", "score", "seconds", "status"]]
     return df[["index", "arch", "score", "seconds"]]
 
 
