@@ -13,7 +13,7 @@ evaluator's epoch callback), which gives the two numbers that matter:
 
 It also records how each resume got the strategy back (``snapshot``: LSE's own; ``replay``: the recorded
 history re-run on a fresh strategy), the candidates resubmitted on resume, and the wall time of each session.
-This is the long form of ``tests/test_async_ray.py::test_a_controller_killed_with_sigkill_resumes`` (which
+This is the long form of ``tests/search/test_async_ray.py::test_a_controller_killed_with_sigkill_resumes`` (which
 runs it for LSE only). Results: ``benchmarks/results/async_resume.{json,md}``; finished strategies are kept
 under ``--work`` and skipped when the script is rerun.
 

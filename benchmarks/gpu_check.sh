@@ -24,9 +24,9 @@ echo "== nwot info"
 "$PY" -m nwot.cli info
 
 echo "== CUDA tests"
-"$PY" -m pytest -q -rs tests/test_score.py::test_cuda_kernel_is_exact \
-    "tests/test_score_fast.py::test_cuda_scoring_switches_tf32_off_and_restores_the_flags" \
-    tests/test_naswot_fast_paths.py tests/test_machine_calibration.py
+"$PY" -m pytest -q -rs tests/proxies/test_score.py::test_cuda_kernel_is_exact \
+    "tests/proxies/test_score_fast.py::test_cuda_scoring_switches_tf32_off_and_restores_the_flags" \
+    tests/proxies/test_naswot_fast_paths.py tests/machine/test_machine_calibration.py
 
 echo "== GPU vs CPU scores (20 cells) and the whole space"
 "$PY" - "$LIMIT" <<'EOF'

@@ -155,9 +155,9 @@ def header(r: dict) -> str:
 
 
 PROSE_OPTIMISED = """\
-What nwot does per cell beyond the plain forward, all exact (`tests/test_naswot_fast_paths.py`
-compares each with the naive kernel on real NB201 cells in both compat modes; `tests/test_score.py`
-and `tests/test_score_fast.py` with the unoptimised computation):
+What nwot does per cell beyond the plain forward, all exact (`tests/proxies/test_naswot_fast_paths.py`
+compares each with the naive kernel on real NB201 cells in both compat modes; `tests/proxies/test_score.py`
+and `tests/proxies/test_score_fast.py` with the unoptimised computation):
 
 1. **The Gram product is chosen by timing** (`nwot/machine/calibration.py`, `nwot/proxies/gram.py`):
    `K_H = N_A − R_i − R_j + 2 S`, `S = Σ c cᵀ`, one product per layer. Candidates: int8
@@ -188,7 +188,7 @@ and `tests/test_score_fast.py` with the unoptimised computation):
    cannot help when the other core is taken). Intra-op threads are timed too but only used when asked
    for (`--threads`): in the first full run the step measured 2 threads 1.19× faster, and the main
    job then took 179 s per run instead of ~62 s with one thread. Scores do not depend on it
-   (`tests/test_parallel_scoring.py`: 1 worker, 2 workers and 2 threads bit-identical).
+   (`tests/scores/test_parallel_scoring.py`: 1 worker, 2 workers and 2 threads bit-identical).
    `--threads` / `--workers` (or `NWOT_THREADS` / `NWOT_WORKERS`) override. `OMP_WAIT_POLICY` is
    read when torch starts, so it cannot be timed in-process: `nwot` sets `PASSIVE` unless the user
    set it (2 spinning threads took 16.5 s for 12 cells against 3.3 s passive at load ≈ 2), and
@@ -214,7 +214,7 @@ when present; on a GPU machine run (about 5 minutes on one GPU):
 bash benchmarks/gpu_check.sh            # CUDA tests + the whole NB201 space on the GPU, timed
 ```
 
-It runs the CUDA tests (`tests/test_score.py::test_cuda_kernel_is_exact`, the TF32 switch test),
+It runs the CUDA tests (`tests/proxies/test_score.py::test_cuda_kernel_is_exact`, the TF32 switch test),
 checks GPU against CPU scores on 20 cells, then scores all 15,625 NB201 cells into a fresh store with
 `nwot score-space --device cuda` and writes `benchmarks/results/gpu_check_<gpu>.json` (device name,
 cells/s, wall seconds, nwot info). The CUDA path: float64 products (never TF32), convolutions in

@@ -115,10 +115,10 @@ NAMED_NB201 = {
     857: "ImageNet16-120 optimum", 4811: "MANIFEST §1.8 NASLib sample (0, 2, 3, 2, 3, 1)",
     6111: "CIFAR-10 optimum", 9930: "CIFAR-100 optimum", 13714: "CIFAR-10 optimum (tie)", 15624: "last index",
     648: "README main job", 14602: "README main job", 14604: "README main job", 1462: "issue 14 profile",
-    213: "tests/test_score_fast.py", 229: "tests/test_score_fast.py",
+    213: "tests/proxies/test_score_fast.py", 229: "tests/proxies/test_score_fast.py",
 }
 SAMPLE_SIZE = 200  # seeded uniform sample of NB201 indices
-NB201_MODEL_SAMPLE = (2021, 30)  # tests/test_nb201_model.py: [0, 1] + Random(2021).sample(range(2, 15625), 30)
+NB201_MODEL_SAMPLE = (2021, 30)  # tests/spaces/test_nb201_model.py: [0, 1] + Random(2021).sample(range(2, 15625), 30)
 NUM_PARAMS_MEANS = 8  # first cells whose stored params (MB * 1e6) is not an integer: seed means
 ZC_SAMPLE = 40  # seeded sample of the NASLib NB201 cells present in all three datasets
 NB101_CELLS = 50

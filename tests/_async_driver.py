@@ -1,4 +1,4 @@
-"""A controller process for tests/test_async_ray.py: one asynchronous search on a running Ray cluster.
+"""A controller process for tests/search/test_async_ray.py: one asynchronous search on a running Ray cluster.
 
 ``python tests/_async_driver.py ADDRESS WORKDIR STRATEGY EVALUATIONS`` connects to the cluster at ADDRESS
 (as ``nwot search --workers 2 --address ADDRESS`` would), trains on the 1,280 CIFAR-10 images shipped in

@@ -10,7 +10,7 @@ Semantics follow the official APIs researchers know (NATS-Bench ``get_more_info`
   ``is_random=True``, which draws ``random.choice(sorted seeds)`` once per query: the same seed is
   used for every split of that query).
 
-Pitfalls the interface makes explicit (each has a test in ``tests/test_adapters.py``):
+Pitfalls the interface makes explicit (each has a test in ``tests/adapters/test_adapters.py``):
 
 * the official ``query_by_index`` / ``get_more_info`` / ``find_best`` default to ``hp="12"`` (the
   12-epoch proxy run); here ``hp`` has no default in :meth:`Benchmark.query`;

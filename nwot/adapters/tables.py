@@ -14,7 +14,7 @@ Schema (the embedded table's, :mod:`nwot.adapters.embedded`), one row per arch, 
 
 The embedded table has the NB201/NATS-TSS columns listed in :data:`nwot.adapters.embedded.COLUMNS`; its only cost
 column is ``cifar10-valid/cost@12`` (what a 12-epoch CIFAR-10 search is charged). Caveat, measured on the
-three real NATS records (``tests/test_adapters.py``): that column (RoBoT's hp-12 cost) equals the 12-epoch
+three real NATS records (``tests/adapters/test_adapters.py``): that column (RoBoT's hp-12 cost) equals the 12-epoch
 *train-all-time* alone; the official ``simulate_train_eval`` charges ``valid-per-time`` on top (2.4-4.2 s
 for indices 0 / 11 / 284, i.e. 3-4 %). :attr:`TableBenchmark.cost_definition` says which one a table holds.
 

@@ -25,7 +25,7 @@ Two choices are explicit options and are recorded in every result's config (neve
     x6.068 for ImageNet16-120 (151,700). NATS-Bench's simulated train times are exactly proportional to
     the training-set size: on the three real NATS-TSS records staged here (indices 0, 11, 284) the
     12-epoch ``train-all-time`` of cifar10 / cifar100 / ImageNet16-120 is 2 / 2 / 6.068 times that of
-    cifar10-valid to machine precision (``tests/test_search_evaluators.py``). The validation part
+    cifar10-valid to machine precision (``tests/evaluators/test_search_evaluators.py``). The validation part
     (``valid-per-time``) is proportional to the *validation* set size instead (0.2 x / 0.12 x that of
     cifar10-valid: 0.48-0.83 s for cifar100, 0.29-0.50 s for ImageNet16-120 on those records, <= 0.3 %
     of the cost). Scaling a *train-only* reference cost, as the embedded table stores, therefore gives

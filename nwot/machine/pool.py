@@ -3,7 +3,7 @@
 Each worker holds its own copy of the evaluator (space, score config, the scoring batch) and runs
 one torch / BLAS thread, so W workers use W cores without OpenMP barriers between them. A cell's
 score depends only on the arch, the config and the batch, never on which worker scored it, so the
-results equal the serial ones bit for bit (``tests/test_parallel_scoring.py``).
+results equal the serial ones bit for bit (``tests/scores/test_parallel_scoring.py``).
 
 On Linux the workers are forked: they start in milliseconds and inherit the evaluator, the batch
 and the machine calibration without pickling (the pool is created before any of its helper threads,

@@ -203,7 +203,7 @@ def logdet_score(K: Union[torch.Tensor, np.ndarray]) -> float:
 class _KernelAccumulator:
     """The running sum ``S = Σ c cᵀ`` of one scoring forward pass, its unit count, and deferred checks.
 
-    Work saved, exactly (``tests/test_naswot_fast_paths.py`` compares each with the naive kernel):
+    Work saved, exactly (``tests/proxies/test_naswot_fast_paths.py`` compares each with the naive kernel):
 
     * **one product per distinct activation.** Codes that are a function of one input tensor (an
       ``nn.ReLU``'s output, or reference mode's ``input > 0``) are identical for every call on the same,

@@ -5,7 +5,7 @@ arXiv:2006.04647, §3::
 
     K_H[i, j] = N_A - d_H(c_i, c_j),    naswot = log |det K_H|     (-inf when K_H is singular)
 
-over the binary ReLU codes ``c_i`` of the batch's images. The kernel is :func:`nwot.naswot_score`
+over the binary ReLU codes ``c_i`` of the batch's images. The kernel is :func:`nwot.proxies.naswot.naswot_score`
 (exact integer kernel; see its docstring for what is counted); ``mode`` is its ``compat``:
 ``"reference"`` reproduces the authors' released code (which expects ``num_classes=1`` networks).
 A singular kernel is stored as ``-inf`` with status singular (it ranks below every finite score).
@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import math
 
-import nwot
-
 from nwot.proxies.base import Direction, Needs, Paper, Proxy, ProxyFailure, Status, register_proxy
+from nwot.proxies.naswot import naswot_score
 
 
 @register_proxy
@@ -32,7 +31,7 @@ class Naswot(Proxy):
     modes = ("clean", "reference")
 
     def compute(self, ctx, mode: str) -> float:
-        s = nwot.naswot_score(ctx.model, ctx.images(self.batch_size), compat=mode, device=ctx.device)
+        s = naswot_score(ctx.model, ctx.images(self.batch_size), compat=mode, device=ctx.device)
         if s == -math.inf:
             raise ProxyFailure(Status.SINGULAR, "K_H is singular (two images share a ReLU code)", value=-math.inf)
         return s

@@ -11,7 +11,7 @@ Index order is ``itertools.product(CHANNELS, repeat=5)``, last position fastest:
     index = sum_k  CHANNELS.index(c_k) * 8 ** (4 - k)
 
 so index 0 = ``8:8:8:8:8``, 1 = ``8:8:8:8:16``, 32767 = ``64:64:64:64:64`` (checked against the real
-``NATS-sss-v1_0-50262-simple/meta.pickle.pbz2`` in ``tests/test_nats_sss.py``).
+``NATS-sss-v1_0-50262-simple/meta.pickle.pbz2`` in ``tests/spaces/test_nats_sss.py``).
 An :data:`Arch` is the tuple of the 5 channel counts.
 """
 from __future__ import annotations

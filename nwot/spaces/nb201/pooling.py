@@ -23,7 +23,7 @@ def avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
     row-major window order starting from ``+0``, divided by their number ``n`` -- the operations of
     ATen's kernel in the same order (so the same float32 result), done as nine vectorised adds of
     shifted sub-rectangles instead of a scalar loop per output: ~4x faster on CPU
-    (``tests/test_score_fast.py`` checks equality with ``F.avg_pool2d`` bit for bit).
+    (``tests/proxies/test_score_fast.py`` checks equality with ``F.avg_pool2d`` bit for bit).
     """
     H, W = x.shape[-2], x.shape[-1]
     y = torch.zeros_like(x)

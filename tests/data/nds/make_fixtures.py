@@ -46,7 +46,7 @@ ANYNET_NETS = {
                 (([1, 1, 1], [8, 16, 32]), ([2, 1, 1], [16, 16, 16]), ([1, 1, 2], [8, 32, 32]),
                  ([1, 2, 1], [24, 24, 48]))],
 }
-#: Hand-counted parameters of record 0 (arithmetic in tests/test_nds_models.py) instead of a synthetic count.
+#: Hand-counted parameters of record 0 (arithmetic in tests/spaces/test_nds_models.py) instead of a synthetic count.
 HAND_PARAMS = {"ResNet": 20906, "Vanilla": 20026}
 
 

@@ -19,7 +19,7 @@ from nwot.errors import BenchmarkFileError, OutOfSpaceError
 from nwot.paths import PACKAGE_DATA
 from nwot.safe_pickle import safe_load
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 #: The contract's columns (PRE / nwot.adapters.embedded docs), written out independently of the code under test.
 EXPECTED_COLUMNS = {

@@ -23,7 +23,7 @@ from nwot.search.constraints import Constrained, Constraint, FeasibleSet, Missin
 from nwot.search.loop import Budget
 from nwot.search.run import benchmark_setup, proxy_setup
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SCORES = REPO / "benchmarks/results/nb201_cifar10_naswot_clean_seed0.csv.xz"
 CONSTRAINTS = ("edgegpu_latency<=4", "params<=1.0")
 

@@ -16,7 +16,7 @@ from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
 from nwot.spaces import get_space
 from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net
 
-DATA = Path(__file__).parent / "data" / "nds"
+DATA = Path(__file__).resolve().parents[1] / "data" / "nds"
 
 
 def raw(name):

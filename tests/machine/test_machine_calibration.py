@@ -23,7 +23,7 @@ from nwot.proxies import gram, gram_choice
 from nwot.scores import parallel
 from nwot.spaces.nb201 import pooling
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

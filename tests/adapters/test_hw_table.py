@@ -27,7 +27,7 @@ from nwot.adapters.hardware import DEVICES, HW_METRICS, UNITS, HardwareCost, Mea
 from nwot.errors import BenchmarkFileError, NwotError
 from nwot.spaces.nb201 import size
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 #: HW-NAS-Bench README example (index 0, CIFAR-10), equal to the staged file's row 0 (MANIFEST §9).
 README_INDEX0 = {"edgegpu_latency": 5.807418537139893, "raspi4_latency": 10.481976820010459,

@@ -20,7 +20,7 @@ from nwot.search.run import NB201_DATASETS, run_strategy
 from nwot.spaces.base import get_space
 
 NB201 = get_space("nb201")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ product per distinct ReLU input (repeats reuse it), all-zero layers skipped, Bat
 running-statistic writes, ``none`` edges left out of node sums. The naive kernel captures every
 ``nn.ReLU`` call's codes (clean) or the released code's input codes (reference) with its own hooks on
 an unoptimised network (ATen pooling, ``none`` edges multiplied in) and counts pairwise agreements
-with explicit loops (``tests/test_score.py``). Images: the embedded CIFAR-10 sample (real images,
+with explicit loops (``tests/proxies/test_score.py``). Images: the embedded CIFAR-10 sample (real images,
 shipped with the package).
 """
 from __future__ import annotations

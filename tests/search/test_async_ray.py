@@ -28,7 +28,7 @@ from nwot.search.async_store import AsyncStore
 from nwot.search.loop import Budget
 from nwot.search.run import train_setup
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REPO = HERE.parent
 
 #: strategy -> (space, space kwargs, build kwargs, training preset, train overrides, options, evaluations): the
@@ -101,7 +101,7 @@ def _results(path) -> int:
 @pytest.mark.parametrize("strategy, n", [("lse", 10)])
 def test_a_controller_killed_with_sigkill_resumes(strategy, n, cluster, tmp_path):
     """LSE (children in flight, 2 epochs each) resumes from its snapshot. The other strategies resume by replaying
-    their history: tests/test_async_controller.py kills each of them at three points (inline pool), and
+    their history: tests/search/test_async_controller.py kills each of them at three points (inline pool), and
     ``benchmarks/async_resume.py`` repeats this SIGKILL test for all six on Ray (PNAS here takes ~50 s)."""
     cmd = [sys.executable, str(HERE / "_async_driver.py"), cluster, str(tmp_path), strategy, str(n)]
     env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{HERE}"}

@@ -19,8 +19,8 @@ from nwot.seeding import torch_seed
 from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
 from nwot.spaces.nds.cell_model import build_from_net as build_cell_net
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data" / "nds"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parents[1] / "data" / "nds"
 sys.path.insert(0, str(ROOT / "benchmarks"))  # as `python benchmarks/x.py` does: finds _common
 spec = importlib.util.spec_from_file_location("nds_study", ROOT / "benchmarks" / "nds_study.py")
 nds_study = importlib.util.module_from_spec(spec)
@@ -61,7 +61,7 @@ def test_every_record_scored_with_its_accuracy(full_run):
     for r in rows:
         assert float(r["accuracy"]) == expected[(r["file"], int(r["index"]))]
         assert math.isfinite(float(r["score"])) and float(r["score"]) > 0
-    # the two records whose params are hand counts (tests/test_nds_models.py) agree with the built networks
+    # the two records whose params are hand counts (tests/spaces/test_nds_models.py) agree with the built networks
     by_key = {(r["file"], int(r["index"])): r for r in rows}
     for key, n in ((("ResNet.json", 0), 20906), (("Vanilla.json", 0), 20026), (("Vanilla_reruns.json", 1), 20026)):
         assert int(by_key[key]["params_model"]) == n and float(by_key[key]["params_record"]) == n

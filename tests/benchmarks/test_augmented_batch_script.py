@@ -9,7 +9,7 @@ import torch
 
 from nwot.data.datasets import NORMALISATION, scoring_batch
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _script(monkeypatch):

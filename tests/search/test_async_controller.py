@@ -1,6 +1,6 @@
 """The asynchronous controller (nwot.search.async_run) on the inline pool: semantics, persistence, resume, retries.
 
-No Ray here (tests/test_async_ray.py runs it on Ray with real training): the inline pool evaluates in the
+No Ray here (tests/search/test_async_ray.py runs it on Ray with real training): the inline pool evaluates in the
 test's process, in a scrambled order that is a function of the candidates in flight, so out-of-order
 arrival is exercised deterministically. Evaluations are a toy function of the encoding (tests/_async_helpers.py).
 """

@@ -431,7 +431,7 @@ NB201_ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|n
 @pytest.fixture(scope="module")
 def cifar16():
     """The first 16 images of the JPEG-derived CIFAR-10 training batch, NB201-normalised (from the embedded
-    sample, which is that batch's first 1,280 images: tests/test_data.py)."""
+    sample, which is that batch's first 1,280 images: tests/datasets/test_data.py)."""
     from nwot.data.datasets import load_embedded_sample, normalise
 
     images, _, _ = load_embedded_sample()

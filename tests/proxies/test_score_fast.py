@@ -172,7 +172,7 @@ def test_scores_equal_those_saved_before_the_speedups():
     from nwot.scores.scorer import ScoreConfig
     from nwot.spaces.base import get_space
 
-    saved = pd.read_csv(Path(__file__).resolve().parent.parent / SAVED).set_index("index")
+    saved = pd.read_csv(Path(__file__).resolve().parents[2] / SAVED).set_index("index")
     sp = get_space("nb201")
     ev = ProxyEvaluator(sp, ScoreConfig(batch_size=128, batch_seed=0, init_seed=0, device="cpu"))
     assert keep_freed_memory()  # Linux + glibc here: the tuning is active in this process

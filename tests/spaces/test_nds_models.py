@@ -20,7 +20,7 @@ from nwot.seeding import torch_seed
 from nwot.spaces import SearchSpace, get_space, list_spaces
 from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net
 
-DATA = Path(__file__).parent / "data" / "nds"
+DATA = Path(__file__).resolve().parents[1] / "data" / "nds"
 
 
 def records(space):

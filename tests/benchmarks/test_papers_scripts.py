@@ -12,7 +12,7 @@ from nwot.search.loop import Budget
 from nwot.search.run import benchmark_setup
 from nwot.study.trained_comparison import Job, interleaved_jobs, load_runs, run_jobs
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Counting:

@@ -96,7 +96,7 @@ def test_nats_sss_and_nds_unavailable_say_why(spaces):
 def test_nds_table_from_fixture_files():
     from pathlib import Path
 
-    data = Path(__file__).parent / "data" / "nds"
+    data = Path(__file__).resolve().parents[1] / "data" / "nds"
     sp = load_spaces(ExploreConfig(stored_scores=False, nds=(str(data / "DARTS.json"),)), ["nds"])
     t = sp["nds:DARTS"]
     assert t.size == 4 and t.roles["cifar10/ori-test@final"] == "accuracy"

@@ -126,7 +126,7 @@ def test_job_script_is_resumable(tmp_path):
     from pathlib import Path
 
     spec = importlib.util.spec_from_file_location(
-        "score_proxies_nb201", Path(__file__).resolve().parents[1] / "benchmarks" / "score_proxies_nb201.py")
+        "score_proxies_nb201", Path(__file__).resolve().parents[2] / "benchmarks" / "score_proxies_nb201.py")
     job = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(job)
 
