@@ -38,11 +38,11 @@ def main(argv=None) -> int:
     import torch
 
     import nwot
-    from nwot.spaces.nb201.model import build_nb201
+    from nwot.adapters.embedded import nb201_arch_strings
     from nwot.proxies import get_proxy, list_proxies, score_proxies
     from nwot.scores.proxy_store import labelled_batch
+    from nwot.spaces.nb201.model import build_nb201
     from nwot.study.cells import random_cells
-    from nwot.adapters.embedded import nb201_arch_strings
 
     torch.set_num_threads(1)
     archs = nb201_arch_strings()

@@ -130,12 +130,12 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     import nwot
+    from nwot.adapters.embedded import nb201_arch_strings
     from nwot.errors import check_choice
-    from nwot.spaces.nb201.model import build_nb201
     from nwot.proxies import resolve_names, score_proxies
     from nwot.scores.proxy_store import DEFAULT_BATCH_IMAGES, export_wide, labelled_batch
     from nwot.scores.store import ScoreRow, ScoreStore
-    from nwot.adapters.embedded import nb201_arch_strings
+    from nwot.spaces.nb201.model import build_nb201
 
     torch.set_num_threads(args.threads)
     names = resolve_names(args.proxies)

@@ -36,12 +36,20 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from a checkout
     sys.path.insert(0, str(REPO))
 
+from nwot.adapters.embedded import (  # noqa: E402
+    COLUMNS,
+    HW_COLUMNS,
+    INDEX_COLUMN,
+    NULLABLE_COLUMNS,
+    NUM_ROWS,
+    REBUILD_COMMAND,
+    SIZE_COLUMNS,
+    TABLE_FILE,
+)
+from nwot.adapters.hardware import HW_DATASETS, HW_METRICS, MAY_BE_MISSING, UNITS  # noqa: E402
 from nwot.data.datasets import DATASETS, SAMPLE_FILE, load_batch  # noqa: E402
 from nwot.paths import PACKAGE_DATA, shared_data_dir  # noqa: E402
 from nwot.safe_pickle import safe_load  # noqa: E402
-from nwot.adapters.embedded import (COLUMNS, HW_COLUMNS, INDEX_COLUMN, NULLABLE_COLUMNS, NUM_ROWS,  # noqa: E402
-                                    REBUILD_COMMAND, SIZE_COLUMNS, TABLE_FILE)
-from nwot.adapters.hardware import HW_DATASETS, HW_METRICS, MAY_BE_MISSING, UNITS  # noqa: E402
 from nwot.spaces.nb201 import size as nb201_size  # noqa: E402
 
 SAMPLE_SIZE = 1280

@@ -24,10 +24,18 @@ from abc import abstractmethod
 from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from nwot.errors import NwotError
+from nwot.adapters.base import (
+    DATASET_SPLITS,
+    NB201_DATASETS,
+    Benchmark,
+    HpLike,
+    QueryResult,
+    SeedLike,
+    SplitResult,
+    resolve_seed,
+)
 from nwot.adapters.index import ArchIndex
-from nwot.adapters.base import (DATASET_SPLITS, NB201_DATASETS, Benchmark, HpLike, QueryResult, SeedLike, SplitResult,
-                   resolve_seed)
+from nwot.errors import NwotError
 
 IsRandom = Union[bool, int]
 
@@ -70,7 +78,7 @@ class RecordBenchmark(Benchmark):
     cache_size: int = 64  # records kept in memory (an NB201/NATS record is ~1 MB of Python objects)
 
     def __init__(self) -> None:
-        self._cache: "OrderedDict[int, Dict[str, Any]]" = OrderedDict()
+        self._cache: OrderedDict[int, Dict[str, Any]] = OrderedDict()
 
     # --- subclasses --------------------------------------------------------------------
     @abstractmethod

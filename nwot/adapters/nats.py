@@ -23,11 +23,11 @@ import re
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
+from nwot.adapters.autodl import RecordBenchmark
+from nwot.adapters.base import register_benchmark
+from nwot.adapters.index import ArchIndex, detect_space
 from nwot.errors import BenchmarkFileError, NwotError, check_choice
 from nwot.safe_pickle import safe_load
-from nwot.adapters.index import ArchIndex, detect_space
-from nwot.adapters.base import register_benchmark
-from nwot.adapters.autodl import RecordBenchmark
 
 SOURCE = "https://github.com/D-X-Y/NATS-Bench"
 #: Archive base names (official ``ALL_BASE_NAMES``) and sizes of the two spaces.

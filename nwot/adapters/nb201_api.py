@@ -25,11 +25,11 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from nwot.adapters.autodl import RecordBenchmark
+from nwot.adapters.base import register_benchmark
+from nwot.adapters.index import ArchIndex
 from nwot.errors import BenchmarkFileError, NwotError, UnsafePickleError
 from nwot.safe_pickle import DEFAULT_ALLOWED
-from nwot.adapters.index import ArchIndex
-from nwot.adapters.base import register_benchmark
-from nwot.adapters.autodl import RecordBenchmark
 
 SOURCE = "https://github.com/D-X-Y/NAS-Bench-201"
 #: Official file names, newest last (official ``ALL_BENCHMARK_FILES``).

@@ -39,9 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
 from nwot.spaces.nds.codec import NDS_URL, SPACE_NAMES, canonical_net, check_net, to_arch
-from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
 
 #: Folder holding the extracted NDS data (``<space>.json`` files), used when no path is given.
 NDS_DIR_ENV = "NWOT_NDS_DIR"

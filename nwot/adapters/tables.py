@@ -33,11 +33,21 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pandas as pd
 
+from nwot.adapters.base import (
+    DATASET_SPLITS,
+    NB201_DATASETS,
+    NUM_CLASSES,
+    Benchmark,
+    HpLike,
+    QueryResult,
+    SeedLike,
+    SplitResult,
+    register_benchmark,
+    remap_metric,
+)
 from nwot.adapters.hardware import COST_METRICS, HW_METRICS, hardware_costs, hw_dataset
-from nwot.errors import BenchmarkFileError, NwotError, check_choice
 from nwot.adapters.index import ArchIndex, detect_space
-from nwot.adapters.base import (DATASET_SPLITS, NB201_DATASETS, NUM_CLASSES, HpLike, QueryResult, SeedLike, SplitResult,
-                   Benchmark, register_benchmark, remap_metric)
+from nwot.errors import BenchmarkFileError, NwotError, check_choice
 
 #: Name of the SQL table in an imported ``.sqlite`` file.
 SQL_TABLE = "nwot_table"
@@ -100,7 +110,7 @@ class TableBenchmark(Benchmark):
 
     # --- construction -----------------------------------------------------------------
     @classmethod
-    def embedded(cls) -> "TableBenchmark":
+    def embedded(cls) -> TableBenchmark:
         """The NB201 table shipped with nwot (:func:`nwot.adapters.embedded.load_nb201_table`)."""
         from nwot.adapters.embedded import load_nb201_table
 
@@ -110,7 +120,7 @@ class TableBenchmark(Benchmark):
         return table
 
     @classmethod
-    def open(cls, path: Optional[Any] = None) -> "TableBenchmark":
+    def open(cls, path: Optional[Any] = None) -> TableBenchmark:
         """A table written by ``nwot bench import`` (``.csv.xz`` / ``.csv`` / ``.sqlite``), or the embedded one."""
         if path is None:
             return cls.embedded()

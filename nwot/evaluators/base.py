@@ -37,7 +37,7 @@ class Evaluation:
     failure: Optional[str] = None  # why the candidate could not be measured (then signal is -inf)
 
     @classmethod
-    def failed(cls, reason: str, cost: float = 0.0, **info: Any) -> "Evaluation":
+    def failed(cls, reason: str, cost: float = 0.0, **info: Any) -> Evaluation:
         """A candidate that could not be measured: ``-inf`` signal (never the best), the reason kept."""
         return cls(signal=-math.inf, cost=float(cost), info=dict(info), failure=str(reason))
 

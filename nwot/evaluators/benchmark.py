@@ -49,8 +49,7 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional, Sequence, Tuple
 
-from nwot.adapters.base import (COST_MODELS, SEARCH_DATASETS, Benchmark, TimedBenchmark, cost_scale,
-                                search_dataset)
+from nwot.adapters.base import COST_MODELS, SEARCH_DATASETS, Benchmark, TimedBenchmark, cost_scale, search_dataset
 from nwot.errors import NwotError, check_choice
 from nwot.evaluators.base import Evaluation, register_evaluator
 from nwot.spaces.base import Arch, SearchSpace
@@ -123,7 +122,7 @@ class BenchmarkEvaluator:
         self.rng = rng
         self._memo: Dict[str, Evaluation] = {}
 
-    def for_run(self, seed: int) -> "BenchmarkEvaluator":
+    def for_run(self, seed: int) -> BenchmarkEvaluator:
         """A fresh evaluator (clock at 0, memo empty) for search run ``seed``, with that run's RNG if needed."""
         rng = random.Random(f"signal-seed/{seed}") if self.cfg.needs_rng else None
         return BenchmarkEvaluator(self.benchmark, self.space, self.cfg, rng=rng)

@@ -45,12 +45,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from nwot.errors import NwotError, check_choice
-from nwot.spaces.complexity import count_flops, count_params
-from nwot.machine.device import resolve_device
-from nwot.evaluators.base import Evaluation, register_evaluator
-from nwot.spaces.base import Arch, SearchSpace
 from nwot.data.training import ImageData, augmented_batch, cifar10_data, normalised, split_indices
+from nwot.errors import NwotError, check_choice
+from nwot.evaluators.base import Evaluation, register_evaluator
+from nwot.machine.device import resolve_device
+from nwot.spaces.base import Arch, SearchSpace
+from nwot.spaces.complexity import count_flops, count_params
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,16 @@ from nwot.errors import NwotError
 from nwot.explore import figures
 from nwot.explore.data import ExploreConfig, Loaded, SpaceTable, Unavailable, load_spaces
 from nwot.explore.layout import column_options, notice_list, page, space_options
-from nwot.explore.parts import (ReplayCache, cell_of, count_line, curves_view, inspector_view, replay_marks, scatter_key,
-                    warm_up)
+from nwot.explore.parts import (
+    ReplayCache,
+    cell_of,
+    count_line,
+    curves_view,
+    inspector_view,
+    replay_marks,
+    scatter_key,
+    warm_up,
+)
 from nwot.explore.replay import REPLAY_SPACES, REPLAY_STRATEGIES, ReplaySpec, run_replay
 from nwot.explore.select import Filters, apply_filters, op_usage
 from nwot.explore.view import ViewState, default_view, view_from_query

@@ -60,7 +60,6 @@ def cmd_explore(args) -> int:
     except ImportError as e:
         raise NwotError(f"{INSTALL_HINT} ({e})") from None
     from nwot.explore.data import SpaceTable, load_spaces
-
     from nwot.explore.server import check_host, check_port
 
     if not args.export:  # before the tables load: a refused host or a busy port fails at once

@@ -125,14 +125,14 @@ class SpaceTable:
         return sorted(int(i) for i in self.frame.index[self.frame[UNIQUE] == key])
 
     def with_columns(self, extra: pd.DataFrame, roles: Mapping[str, str], source: str,
-                     notices: Sequence[str] = ()) -> "SpaceTable":
+                     notices: Sequence[str] = ()) -> SpaceTable:
         """A copy with ``extra``'s columns joined on the index (missing cells: NaN)."""
         frame = self.frame.join(extra, how="left")
         new_roles = {**self.roles, **{c: roles[c] for c in extra.columns}}
         return replace(self, frame=frame, roles=new_roles, notices=self.notices + tuple(notices),
                        sources={**self.sources, **{c: source for c in extra.columns}})
 
-    def with_notices(self, notices: Sequence[str] = (), errors: Sequence[str] = ()) -> "SpaceTable":
+    def with_notices(self, notices: Sequence[str] = (), errors: Sequence[str] = ()) -> SpaceTable:
         return replace(self, notices=self.notices + tuple(notices), errors=self.errors + tuple(errors))
 
 

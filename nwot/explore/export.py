@@ -19,8 +19,8 @@ from typing import Any, Dict, Optional, Union
 
 import numpy as np
 
-from nwot.explore.data import ARCH, EDGE_PREFIX, HAS_PATH, ISO_SIZE, OPS_PREFIX, UNIQUE, ExploreConfig, SpaceTable
 from nwot.explore.dag import OP_STYLE, nb101_svg, nb201_template
+from nwot.explore.data import ARCH, EDGE_PREFIX, HAS_PATH, ISO_SIZE, OPS_PREFIX, UNIQUE, ExploreConfig, SpaceTable
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: At most this many NATS records are embedded (a full archive has 15,625: too big for one file).

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from html import escape
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
-
 from nwot.errors import NwotError
 from nwot.explore import figures
 from nwot.explore.dag import cell_svg
@@ -112,7 +111,7 @@ class Explorer:
 
     def filter(self, *, has_path: Optional[bool] = None, op_counts: Optional[Mapping[str, Tuple[int, int]]] = None,
                edges: Optional[Mapping[str, str]] = None,
-               ranges: Optional[Mapping[str, Tuple[Optional[float], Optional[float]]]] = None) -> "Explorer":
+               ranges: Optional[Mapping[str, Tuple[Optional[float], Optional[float]]]] = None) -> Explorer:
         """A new explorer with these conditions added (op -> (lo, hi); edge "j-i" -> op; column -> (lo, hi))."""
         f = self.filters
         f = replace(f, has_path=f.has_path if has_path is None else bool(has_path),

@@ -25,7 +25,7 @@ class ReplayCache:
     """Replays of this server process, by token (the browser only keeps the token and the summary)."""
 
     def __init__(self, size: int = 16) -> None:
-        self._items: "OrderedDict[str, tuple]" = OrderedDict()
+        self._items: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
 

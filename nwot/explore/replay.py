@@ -38,7 +38,7 @@ class ReplaySpec:
     seed: int = 0  # seeds the strategy (run 0 of nwot search --seed)
     scores: Optional[str] = None  # stored score file (index, arch, score, seconds) for area / naswot
 
-    def check(self, table: SpaceTable) -> "ReplaySpec":
+    def check(self, table: SpaceTable) -> ReplaySpec:
         if table.name not in REPLAY_SPACES:
             raise NwotError(f"search replay needs a benchmark that covers the whole space; {table.name!r} has "
                             f"none here (replay works on: {', '.join(REPLAY_SPACES)})")

@@ -33,7 +33,7 @@ class Filters:
         return {k: [list(v) for v in val] if isinstance(val, tuple) else val for k, val in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, d: Optional[Mapping[str, Any]]) -> "Filters":
+    def from_dict(cls, d: Optional[Mapping[str, Any]]) -> Filters:
         d = dict(d or {})
         unknown = set(d) - {"op_counts", "edges", "has_path", "ranges"}
         if unknown:

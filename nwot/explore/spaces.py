@@ -21,9 +21,25 @@ import numpy as np
 import pandas as pd
 
 from nwot.errors import NwotError
-from nwot.explore.data import (ARCH, EDGE_PREFIX, HAS_PATH, NB101_STORED_SCORES, NB201_STORED_SCORES,
-                   RESULTS_DIR, SPACE_TITLES, TABLES, ExploreConfig, Loaded, SpaceTable, Unavailable,
-                   add_score_files, finite_or_nan, guess_role, iso_columns, op_count_columns)
+from nwot.explore.data import (
+    ARCH,
+    EDGE_PREFIX,
+    HAS_PATH,
+    NB101_STORED_SCORES,
+    NB201_STORED_SCORES,
+    RESULTS_DIR,
+    SPACE_TITLES,
+    TABLES,
+    ExploreConfig,
+    Loaded,
+    SpaceTable,
+    Unavailable,
+    add_score_files,
+    finite_or_nan,
+    guess_role,
+    iso_columns,
+    op_count_columns,
+)
 
 
 def _numeric_columns(df: pd.DataFrame):

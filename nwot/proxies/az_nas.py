@@ -37,10 +37,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from nwot.spaces.complexity import count_flops
 from nwot.proxies.base import Direction, Needs, Paper, Proxy, ProxyFailure, Status, register_proxy
 from nwot.proxies.context import bn_batch_statistics
 from nwot.proxies.inits import kaiming_normal_init
+from nwot.spaces.complexity import count_flops
 
 PAPER = Paper("Lee & Ham", "AZ-NAS: Assembling Zero-Cost Proxies for Network Architecture Search", "CVPR 2024",
               "2403.19232", "§3.2-3.3, Eq. 2-7")

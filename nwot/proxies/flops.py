@@ -10,9 +10,9 @@ BN, pooling and additions are not counted) at the batch's image size.
 """
 from __future__ import annotations
 
-from nwot.spaces.complexity import count_flops
 from nwot.proxies._common import SUITE_ZERO
 from nwot.proxies.base import Direction, Needs, Proxy, register_proxy
+from nwot.spaces.complexity import count_flops
 
 
 @register_proxy

@@ -17,9 +17,8 @@ NaN / inf are dropped, as in the released code. BN uses the image's own statisti
 """
 from __future__ import annotations
 
-from typing import List
-
 import warnings
+from typing import List
 
 import torch
 

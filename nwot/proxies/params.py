@@ -9,9 +9,9 @@ arXiv:2210.03230, Table 1; Ning et al., "Evaluating efficient performance estima
 """
 from __future__ import annotations
 
-from nwot.spaces.complexity import count_params
 from nwot.proxies._common import SUITE_ZERO
 from nwot.proxies.base import Direction, Needs, Proxy, register_proxy
+from nwot.spaces.complexity import count_params
 
 
 @register_proxy

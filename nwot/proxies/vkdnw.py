@@ -20,7 +20,6 @@ images, probabilities smoothed ``p̃ = 0.95 p + 0.05 / C``, and ``F = mean_n (L_
 """
 from __future__ import annotations
 
-
 import torch
 import torch.nn as nn
 from torch.func import functional_call, jacrev

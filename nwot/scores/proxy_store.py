@@ -21,8 +21,8 @@ import pandas as pd
 import torch
 
 from nwot.errors import NwotError
-from nwot.scores.store import ScoreStore, StoreKey
 from nwot.proxies.base import Batch, Proxy
+from nwot.scores.store import ScoreStore, StoreKey
 
 #: Images the default scoring batch holds: enough for every proxy's paper batch (ZiCo's 2 x 64, NASWOT's 128).
 DEFAULT_BATCH_IMAGES = 128

@@ -12,10 +12,10 @@ import collections
 from typing import Any, Deque, Dict, List
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluator
 from nwot.search.base import register_strategy
 from nwot.search.rea import RegularizedEvolution
+from nwot.spaces.base import Arch
 
 
 @register_strategy("area")

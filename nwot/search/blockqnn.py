@@ -45,10 +45,10 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple
 
 from nwot.errors import NwotError, check_choice
-from nwot.spaces.base import Arch, SearchSpace
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
 from nwot.search.progressive import DecisionProcess, decision_process_for
+from nwot.spaces.base import Arch, SearchSpace
 
 #: BlockQNN Table 2 (as we read it): epsilon and the number of iterations (64 blocks each) it is used for.
 PAPER_SCHEDULE: Tuple[Tuple[float, int], ...] = (

@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from typing import Any, Dict, List, Sequence
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
 from nwot.search.categorical import categorical_view
+from nwot.spaces.base import Arch
 
 
 @contextmanager

@@ -123,7 +123,7 @@ class SearchResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> "SearchResult":
+    def from_dict(cls, d: Dict[str, Any]) -> SearchResult:
         d = dict(d)
         d["trace"] = [TraceRow(**r) for r in d.get("trace", [])]
         return cls(**d)

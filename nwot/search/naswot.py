@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
+from nwot.spaces.base import Arch
 
 
 @register_strategy("naswot")

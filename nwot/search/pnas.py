@@ -34,11 +34,11 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch, SearchSpace
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
 from nwot.search.progressive import progression_for
 from nwot.search.surrogates import EnsembleSurrogate, SurrogateConfig
+from nwot.spaces.base import Arch, SearchSpace
 
 #: ``select(ranked_candidates, k) -> chosen`` (at most k, a subset of the candidates).
 Selector = Callable[[List[Arch], int], List[Arch]]

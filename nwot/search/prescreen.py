@@ -30,8 +30,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from nwot.errors import NwotError
 from nwot.evaluators.base import Evaluation, Evaluator, evaluator_config
-from nwot.spaces.base import Arch, SearchSpace
 from nwot.search.base import Strategy, get_strategy, strategy_class
+from nwot.spaces.base import Arch, SearchSpace
 
 
 class NaswotScreen:
@@ -66,7 +66,7 @@ class NaswotScreen:
         """PNAS beam selection: the scorer's top k of the predictor's top ``factor * k``."""
         return _Selector(self, factor)
 
-    def charge(self, evaluate: Evaluator) -> "ChargedEvaluator":
+    def charge(self, evaluate: Evaluator) -> ChargedEvaluator:
         return ChargedEvaluator(evaluate, self)
 
 

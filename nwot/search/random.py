@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import List, Sequence
 
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
+from nwot.spaces.base import Arch
 
 
 @register_strategy("random")

@@ -18,9 +18,9 @@ import collections
 from typing import Any, Deque, Dict, List, Sequence, Tuple
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
+from nwot.spaces.base import Arch
 
 Member = Tuple[Arch, float]  # (arch, search signal)
 

@@ -32,10 +32,10 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 
 from nwot.errors import NwotError
-from nwot.spaces.base import Arch
 from nwot.evaluators.base import Evaluation
 from nwot.search.base import Strategy, register_strategy
 from nwot.search.categorical import categorical_view
+from nwot.spaces.base import Arch
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

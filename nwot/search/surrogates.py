@@ -159,7 +159,7 @@ class EnsembleSurrogate:
     def _unscale(self, p: torch.Tensor) -> torch.Tensor:
         return self.lo + (p - 0.1) * (self.hi - self.lo) / 0.8
 
-    def fit(self, cells: Sequence[Tokens], targets: Sequence[float], seed: int) -> "EnsembleSurrogate":
+    def fit(self, cells: Sequence[Tokens], targets: Sequence[float], seed: int) -> EnsembleSurrogate:
         """Train every member from scratch on its 4/5 of ``(cells, targets)`` (``seed`` fixes init, folds, order)."""
         from nwot.seeding import torch_seed
 

@@ -17,8 +17,7 @@ import shutil
 import pytest
 import torch
 
-from nwot.adapters.base import (DATASET_SPLITS, TimedBenchmark, get_benchmark, remap_metric, resolve_seed,
-                                search_dataset)
+from nwot.adapters.base import DATASET_SPLITS, TimedBenchmark, get_benchmark, remap_metric, resolve_seed, search_dataset
 from nwot.adapters.nats import NATSBenchmark
 from nwot.adapters.nb201_api import NB201APIBenchmark, load_pth
 from nwot.adapters.tables import TableBenchmark, import_benchmark, read_table

@@ -9,13 +9,24 @@ import pytest
 from nwot.adapters import get_benchmark
 from nwot.adapters.base import TimedBenchmark
 from nwot.adapters.nb101.benchmark import NASBench101API, NASLib500, NB101Benchmark
-from nwot.adapters.nb101.tfrecord import (EvaluationData, ModelMetrics, Row, crc32c, decode_model_metrics,
-                                         encode_model_metrics, format_row, iter_rows, masked_crc32c, parse_row,
-                                         tfrecord_frame, write_tfrecord)
+from nwot.adapters.nb101.tfrecord import (
+    EvaluationData,
+    ModelMetrics,
+    Row,
+    crc32c,
+    decode_model_metrics,
+    encode_model_metrics,
+    format_row,
+    iter_rows,
+    masked_crc32c,
+    parse_row,
+    tfrecord_frame,
+    write_tfrecord,
+)
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
 from nwot.paths import SHARED_DATA_ENV
-from nwot.spaces.nb101.model import nb101_param_count
 from nwot.spaces.nb101.codec import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Spec, encode_spec, spec_hash
+from nwot.spaces.nb101.model import nb101_param_count
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 FIRST_ROW = Spec(((0, 1, 0, 0, 1, 1, 0), (0, 0, 1, 0, 0, 0, 0), (0, 0, 0, 1, 0, 0, 1), (0, 0, 0, 0, 0, 1, 0),

@@ -5,13 +5,13 @@ import random
 import pytest
 
 import nwot
+from nwot.adapters.embedded import load_nb201_table
 from nwot.cli.main import main
 from nwot.data.datasets import scoring_batch
-from nwot.spaces.nb201.model import build_nb201
 from nwot.proxies.naswot import naswot_score
 from nwot.seeding import torch_seed
 from nwot.spaces.nb201.codec import format_arch, op_vector, parse_arch
-from nwot.adapters.embedded import load_nb201_table
+from nwot.spaces.nb201.model import build_nb201
 
 B = 16  # small batch: these tests check wiring, the scorer itself is tested in test_score.py
 ARCH_6111 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"

@@ -8,15 +8,14 @@ import random
 
 import pandas as pd
 import pytest
-
 from _search_toy import SEEDS, ToyBenchmark
-from nwot.adapters.base import get_benchmark
+
+from nwot.adapters.base import TRAIN_IMAGES, cost_scale, get_benchmark
 from nwot.errors import BenchmarkFileError, NwotError
-from nwot.evaluators.proxy import StoredScoreEvaluator
-from nwot.scores.files import read_scores
-from nwot.adapters.base import TRAIN_IMAGES, cost_scale
 from nwot.evaluators.benchmark import AccuracyReport, TableEvaluator, TableSignalConfig
+from nwot.evaluators.proxy import StoredScoreEvaluator
 from nwot.safe_pickle import safe_load
+from nwot.scores.files import read_scores
 from nwot.spaces.base import get_space
 
 NB201 = get_space("nb201")

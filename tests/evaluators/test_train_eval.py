@@ -9,11 +9,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from nwot.data.training import cutout, random_crop_flip, split_indices
 from nwot.errors import NwotError
 from nwot.evaluators.train import PRESETS, TrainConfig, TrainEvaluator, TrainingInterrupted, cosine_lr, train_preset
-from nwot.data.training import cutout, random_crop_flip, split_indices
-from nwot.spaces.complexity import count_flops, count_params
 from nwot.spaces import get_space
+from nwot.spaces.complexity import count_flops, count_params
 
 CELL = ((1, "sep_conv_3x3", 1, "max_pool_3x3"), (0, "identity", 2, "sep_conv_3x3"))
 TINY = dict(epochs=2, batch_size=32, lr=0.05, train_size=160, val_size=96)

@@ -8,10 +8,10 @@ import warnings
 import pytest
 import torch
 
+from nwot.data.training import cifar10_data
 from nwot.errors import NwotError
 from nwot.evaluators.lineage import LseLineage, WeightStore
 from nwot.evaluators.train import TrainEvaluator, train_preset
-from nwot.data.training import cifar10_data
 from nwot.search.loop import Budget, run_search
 from nwot.search.lse import LargeScaleEvolution
 from nwot.spaces import get_space

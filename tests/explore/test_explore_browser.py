@@ -15,8 +15,15 @@ import numpy as np
 import pytest
 
 pytest.importorskip("dash")
-from nwot.explore.browser import (choose, click_point, external_requests, missing_reason,  # noqa: E402
-                                  pattern_id, plotted_points, timed_load)
+from nwot.explore.browser import (  # noqa: E402
+    choose,
+    click_point,
+    external_requests,
+    missing_reason,
+    pattern_id,
+    plotted_points,
+    timed_load,
+)
 
 REASON = missing_reason()
 if REASON is not None:

@@ -18,10 +18,30 @@ pytest.importorskip("plotly")
 
 from nwot.errors import NwotError  # noqa: E402
 from nwot.explore import dag  # noqa: E402
-from nwot.explore.data import (ARCH, EDGE_PREFIX, HAS_PATH, ISO_SIZE, OPS_PREFIX, UNIQUE, ExploreConfig,  # noqa: E402
-                               SpaceTable, Unavailable, guess_role, load_spaces, read_score_file, score_label)
-from nwot.explore.select import (Filters, apply_filters, correlation_matrix, dominators, op_usage,  # noqa: E402
-                                 pareto_front, rank_correlation)
+from nwot.explore.data import (  # noqa: E402
+    ARCH,
+    EDGE_PREFIX,
+    HAS_PATH,
+    ISO_SIZE,
+    OPS_PREFIX,
+    UNIQUE,
+    ExploreConfig,
+    SpaceTable,
+    Unavailable,
+    guess_role,
+    load_spaces,
+    read_score_file,
+    score_label,
+)
+from nwot.explore.select import (  # noqa: E402
+    Filters,
+    apply_filters,
+    correlation_matrix,
+    dominators,
+    op_usage,
+    pareto_front,
+    rank_correlation,
+)
 from nwot.explore.view import view_from_query  # noqa: E402
 from nwot.spaces.nb201 import EDGES, OPS, format_arch, has_path, unique_str  # noqa: E402
 

@@ -7,12 +7,12 @@ import sqlite3
 import pytest
 
 import nwot
+from nwot.adapters.embedded import nb201_arch_strings
 from nwot.errors import NwotError
-from nwot.spaces.nb201.model import build_nb201
 from nwot.proxies import Status, get_proxy, score_proxies
 from nwot.scores.proxy_store import export_wide, labelled_batch, proxy_key, read_wide, select_config
 from nwot.scores.store import ScoreRow, ScoreStore, StoreKey
-from nwot.adapters.embedded import nb201_arch_strings
+from nwot.spaces.nb201.model import build_nb201
 
 ARCHS = nb201_arch_strings()
 NO_PATH = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"

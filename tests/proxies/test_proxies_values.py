@@ -345,8 +345,13 @@ def test_zen_clean_by_hand():
 
 
 def test_aggregates():
-    from nwot.proxies.population import (az_nas_aggregate, oriented_ranks, te_nas_aggregate, vkdnw_aggregate,
-                                         vkdnw_single_rank)
+    from nwot.proxies.population import (
+        az_nas_aggregate,
+        oriented_ranks,
+        te_nas_aggregate,
+        vkdnw_aggregate,
+        vkdnw_single_rank,
+    )
 
     assert list(oriented_ranks([3.0, float("nan"), 1.0, -math.inf])) == [4.0, 1.5, 3.0, 1.5]
     assert list(oriented_ranks([3.0, 1.0, 2.0], higher_is_better=False)) == [1.0, 3.0, 2.0]

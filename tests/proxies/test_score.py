@@ -19,9 +19,8 @@ import torch.nn.functional as F
 import nwot.proxies.gram as gram_mod
 import nwot.proxies.naswot as score_mod
 from nwot.errors import NwotError
+from nwot.proxies.naswot import hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel, naswot_score
 from nwot.scores.scorer import ScoreConfig
-from nwot.proxies.naswot import (hamming_kernel_update, kernel_from_codes, logdet_score, naswot_kernel,
-                        naswot_score)
 from nwot.seeding import torch_seed
 
 # ------------------------------------------------------------------------------------------------

@@ -15,9 +15,9 @@ import torch.nn.functional as F
 
 import nwot.proxies.gram as gram_mod
 import nwot.proxies.naswot as score_mod
-from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
 from nwot.proxies.naswot import GRAM_METHODS, code_gram, gram_method, kernel_from_codes, naswot_kernel
 from nwot.seeding import torch_seed
+from nwot.spaces.nb201.model import Pooling, avg_pool_3x3, build_nb201
 
 
 def pair_counts(codes: np.ndarray) -> np.ndarray:

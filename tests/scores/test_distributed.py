@@ -13,9 +13,8 @@ import ray
 import torch
 
 from nwot.errors import NwotError
-from nwot.scores.scorer import ScoreConfig
 from nwot.scores.job import score_space
-from nwot.scores.scorer import space_archs, store_key
+from nwot.scores.scorer import ScoreConfig, space_archs, store_key
 from nwot.scores.store import ScoreRow, ScoreStore
 
 CFG = ScoreConfig(batch_size=16, device="cpu")

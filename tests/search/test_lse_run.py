@@ -5,8 +5,8 @@ import warnings
 
 import pytest
 
-from nwot.errors import NwotError
 from nwot.data.training import cifar10_data
+from nwot.errors import NwotError
 from nwot.search.lse_run import LSE_PRESETS, lse_preset, run_lse
 from nwot.spaces import SearchSpace, get_space
 

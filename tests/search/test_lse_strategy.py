@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from nwot.errors import NwotError
-from nwot.search.loop import Budget, run_search
 from nwot.evaluators.base import Evaluation
-from nwot.search.base import get_strategy
 from nwot.evaluators.proxy import ProxyEvaluator
 from nwot.scores.scorer import ScoreConfig
+from nwot.search.base import get_strategy
+from nwot.search.loop import Budget, run_search
 from nwot.search.lse import LargeScaleEvolution
 from nwot.spaces import get_space
 from nwot.spaces.lse.codec import Individual, structure_key, trivial_genome

@@ -8,13 +8,13 @@ import random
 from typing import Dict, List
 
 import pytest
-
 from _search_toy import ToyBenchmark
+
 from nwot.errors import NwotError
-from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
-from nwot.search.loop import Budget, SearchResult, run_search
 from nwot.evaluators.base import Evaluation
+from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
 from nwot.search.base import Strategy, get_strategy, list_strategies
+from nwot.search.loop import Budget, SearchResult, run_search
 from nwot.spaces.base import get_space
 
 SPACE = get_space("nb201")

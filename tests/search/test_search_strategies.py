@@ -8,14 +8,14 @@ import random
 import numpy as np
 import pytest
 import torch
-
 from _search_toy import ToyBenchmark
+
 from nwot.errors import NwotError
-from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
-from nwot.search.loop import Budget, run_search
 from nwot.evaluators.base import Evaluation
+from nwot.evaluators.benchmark import TableEvaluator, TableSignalConfig
 from nwot.search.base import get_strategy
 from nwot.search.categorical import categorical_view
+from nwot.search.loop import Budget, run_search
 from nwot.search.reinforce import Reinforce
 from nwot.spaces.base import get_space
 

@@ -9,14 +9,21 @@ import pytest
 import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.evaluators.train import TrainConfig, TrainEvaluator
-from nwot.spaces.complexity import count_params
 from nwot.evaluators.base import Evaluation
+from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.search import Budget, get_strategy, run_search
-from nwot.search.blockqnn import (PAPER_SCHEDULE, BlockQNN, QLearner, QLearningConfig, epsilon_at, scaled_schedule,
-                                  shaped_rewards)
+from nwot.search.blockqnn import (
+    PAPER_SCHEDULE,
+    BlockQNN,
+    QLearner,
+    QLearningConfig,
+    epsilon_at,
+    scaled_schedule,
+    shaped_rewards,
+)
 from nwot.spaces import get_space
 from nwot.spaces.blockqnn.codec import density, layer_choices, output_layers
+from nwot.spaces.complexity import count_params
 
 # conv 3x3 on the input, max pool 3x3 on the input, concat of both, terminal
 BLOCK = "1,1,3,0,0;2,2,3,0,0;3,6,0,1,2;4,7,0,0,0"
@@ -166,8 +173,8 @@ def test_tiny_blockqnn_run_with_real_training(cifar, tmp_path):
 
 
 def test_blockqnn_on_nb201_table():
-    from nwot.search.run import run_strategy
     from nwot.adapters.embedded import load_nb201_table
+    from nwot.search.run import run_strategy
 
     (res,) = run_strategy("blockqnn", space="nb201", budget_seconds=12_000, runs=1, seed=0, batch_size=8,
                           schedule=scaled_schedule(14))

@@ -18,9 +18,9 @@ import torch
 import torch.nn as nn
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.spaces.nats_sss.model import ShapeTinyNetwork, build_nats_sss, count_params
 from nwot.spaces import nats_sss
 from nwot.spaces.base import get_space
+from nwot.spaces.nats_sss.model import ShapeTinyNetwork, build_nats_sss, count_params
 
 SSS_DIR = "NATS-sss-v1_0-50262-simple"
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn as nn
 
-from nwot.spaces.nb101.model import ConvBnRelu, NB101Cell, build_nb101, compute_vertex_channels, nb101_param_count
 from nwot.spaces import get_space
 from nwot.spaces.nb101.codec import CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OUTPUT, Spec, prune, spec_hash, to_spec
+from nwot.spaces.nb101.model import ConvBnRelu, NB101Cell, build_nb101, compute_vertex_channels, nb101_param_count
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 

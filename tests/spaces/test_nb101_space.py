@@ -11,9 +11,29 @@ import pytest
 from nwot.errors import OutOfSpaceError
 from nwot.spaces import get_space
 from nwot.spaces.base import SearchSpace
-from nwot.spaces.nb101.codec import (CONV1X1, CONV3X3, INPUT, MAXPOOL3X3, OPS, OUTPUT, Spec, check_spec, decode_spec,
-                               encode_spec, from_naslib_tuple, graph_hash, hash_labels, is_valid, mutate_one,
-                               mutate_spec, prune, random_spec, spec_hash, to_naslib_tuple, to_spec)
+from nwot.spaces.nb101.codec import (
+    CONV1X1,
+    CONV3X3,
+    INPUT,
+    MAXPOOL3X3,
+    OPS,
+    OUTPUT,
+    Spec,
+    check_spec,
+    decode_spec,
+    encode_spec,
+    from_naslib_tuple,
+    graph_hash,
+    hash_labels,
+    is_valid,
+    mutate_one,
+    mutate_spec,
+    prune,
+    random_spec,
+    spec_hash,
+    to_naslib_tuple,
+    to_spec,
+)
 
 I, O, C3, C1, M = INPUT, OUTPUT, CONV3X3, CONV1X1, MAXPOOL3X3
 

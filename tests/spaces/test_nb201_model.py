@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 
 from nwot.errors import NwotError, OutOfSpaceError
+from nwot.safe_pickle import safe_load
+from nwot.spaces.nb201.codec import OPS, neighbours, parse_arch
 from nwot.spaces.nb201.model import (
     OPERATIONS,
     InferCell,
@@ -17,9 +19,6 @@ from nwot.spaces.nb201.model import (
     build_nb201,
     nb201_param_count,
 )
-from nwot.safe_pickle import safe_load
-from nwot.spaces.nb201.codec import OPS, neighbours, parse_arch
-
 
 PARAMS_CSV = "nb201/naswot_authors/arch_score_acc.csv.xz"
 

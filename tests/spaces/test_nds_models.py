@@ -13,11 +13,12 @@ import torch.nn as nn
 
 from nwot.data.datasets import scoring_batch
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.spaces.nds.anynet_model import AnyNetConfig, build_anynet, build_from_net as build_anynet_net, config_from_nds
-from nwot.spaces.nds.cell_model import OPS, SPACE_NODES, SPACE_OPS, build_nds_cell, check_cell_net, param_count
 from nwot.proxies.naswot import naswot_score
 from nwot.seeding import torch_seed
 from nwot.spaces import SearchSpace, get_space, list_spaces
+from nwot.spaces.nds.anynet_model import AnyNetConfig, build_anynet, config_from_nds
+from nwot.spaces.nds.anynet_model import build_from_net as build_anynet_net
+from nwot.spaces.nds.cell_model import OPS, SPACE_NODES, SPACE_OPS, build_nds_cell, check_cell_net, param_count
 from nwot.spaces.nds.codec import SPACE_NAMES, canonical_net
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "nds"

@@ -3,20 +3,18 @@ table and real training on CIFAR-10), REA on the PNAS space and NASWOT pre-scree
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import math
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
 import torch
 
 from nwot.errors import NwotError, OutOfSpaceError
-from nwot.evaluators.train import TrainConfig, TrainEvaluator
-from nwot.spaces.complexity import count_params
-from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
 from nwot.evaluators.base import Evaluation
 from nwot.evaluators.proxy import ProxyEvaluator
+from nwot.evaluators.train import TrainConfig, TrainEvaluator
 from nwot.scores.scorer import ScoreConfig
 from nwot.search import Budget, get_strategy, run_search
 from nwot.search.pnas import PNAS
@@ -24,7 +22,9 @@ from nwot.search.prescreen import NaswotScreen, Prescreened
 from nwot.search.progressive import NB201EdgeProgression
 from nwot.search.surrogates import EnsembleSurrogate, SurrogateConfig
 from nwot.spaces import get_space
+from nwot.spaces.complexity import count_params
 from nwot.spaces.pnas.codec import OPS, canonical_block, count_cells
+from nwot.spaces.pnas.model import Conv1x7then7x1, SepConv, concat_blocks, make_op
 
 SMALL_SURROGATE = dict(embed=16, hidden=32, epochs=20)
 

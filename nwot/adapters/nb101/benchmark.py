@@ -23,11 +23,11 @@ import sqlite3
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
+from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
+from nwot.adapters.nb101.cache import RUN_FIELDS, build_table, default_table_path, read_meta, table_is_current
 from nwot.errors import BenchmarkFileError, NwotError, OutOfSpaceError
 from nwot.paths import shared_data_dir, user_data_dir
 from nwot.spaces.nb101.codec import Spec, SpecLike, check_spec, encode_spec, from_raw, spec_hash, to_spec
-from nwot.adapters.base import Benchmark, QueryResult, SeedLike, SplitResult, register_benchmark, resolve_seed
-from nwot.adapters.nb101.cache import RUN_FIELDS, build_table, default_table_path, read_meta, table_is_current
 
 OFFICIAL_FILES = {"nasbench_only108.tfrecord": "499 MB", "nasbench_full.tfrecord": "1.95 GB"}
 OFFICIAL_URL = "https://github.com/google-research/nasbench"
@@ -86,7 +86,7 @@ class NB101Benchmark(Benchmark):
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "NB101Benchmark":
+    def __enter__(self) -> NB101Benchmark:
         return self
 
     def __exit__(self, *exc) -> None:

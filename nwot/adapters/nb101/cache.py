@@ -19,8 +19,8 @@ import sqlite3
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
-from nwot.errors import BenchmarkFileError
 from nwot.adapters.nb101.tfrecord import iter_rows
+from nwot.errors import BenchmarkFileError
 
 FORMAT_VERSION = "1"
 RUN_FIELDS = ("halfway_time", "halfway_train", "halfway_valid", "halfway_test",

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from typing import Dict, List, Sequence, Tuple
 
-
 CONV, MAX_POOL, AVG_POOL, IDENTITY, ADD, CONCAT, TERMINAL = 1, 2, 3, 4, 5, 6, 7
 #: Layer type id -> (name, allowed kernel sizes, number of predecessors); BlockQNN Table 1.
 LAYER_TYPES: Dict[int, Tuple[str, Tuple[int, ...], int]] = {

@@ -20,7 +20,17 @@ import torch
 
 from nwot.errors import NwotError
 from nwot.spaces.base import check_build_compat, register_space
-from nwot.spaces.lse.codec import CIFAR_SHAPE, Genome, Individual, Shape, check, decode, encode, structure_key, trivial_genome
+from nwot.spaces.lse.codec import (
+    CIFAR_SHAPE,
+    Genome,
+    Individual,
+    Shape,
+    check,
+    decode,
+    encode,
+    structure_key,
+    trivial_genome,
+)
 from nwot.spaces.lse.model import LseNet, build
 from nwot.spaces.lse.mutations import MUTATIONS, check_mutations, mutate
 

@@ -5,7 +5,6 @@ The records a space samples from come from :class:`nwot.adapters.nds.NDSBenchmar
 
 from __future__ import annotations
 
-import os
 import random
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import Sequence, Tuple
 
-
 #: The 8 PNAS operations (§3.1), in this fixed order (the op index used for canonical order / tokens).
 OPS: Tuple[str, ...] = (
     "sep_conv_3x3",  # 3x3 depthwise-separable convolution

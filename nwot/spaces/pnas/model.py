@@ -41,8 +41,8 @@ import torch
 import torch.nn as nn
 
 from nwot.errors import check_choice
-from nwot.spaces.pnas.codec import NUM_CELL_INPUTS, OPS, Block
 from nwot.spaces.nb201.model import FactorizedReduce, ReLUConvBN
+from nwot.spaces.pnas.codec import NUM_CELL_INPUTS, OPS, Block
 
 CONCAT_MODES: Tuple[str, ...] = ("all", "unused")
 
