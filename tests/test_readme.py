@@ -19,8 +19,9 @@ CUT = REPO / "tests" / "data" / "shared"
 
 #: Size options shrunk so that a README command runs in seconds (the command's meaning is unchanged).
 QUICK = (("-n 100", "-n 3"), ("--runs 20", "--runs 2"), ("--runs 10", "--runs 2"), ("--runs 3", "--runs 1"),
-         ("--budget 12000", "--budget 3000"), ("-o n_candidates=100", "-o n_candidates=5"),
-         ("/path/to/NATS-tss-v1_0-3ffb9-simple", str(CUT / "nats" / "NATS-tss-v1_0-3ffb9-simple")))
+         ("--budget 12000", "--budget 3000"), ("-o n_candidates=100", "-o n_candidates=20"),
+         ("/path/to/NATS-tss-v1_0-3ffb9-simple", str(CUT / "nats" / "NATS-tss-v1_0-3ffb9-simple")),
+         (" benchmarks/results/", f" {REPO / 'benchmarks' / 'results'}/"))  # commands run from a temporary folder
 #: Extra options appended per subcommand so that a command stays quick or offline.
 APPEND = {"score-space": ["--limit", "3", "--quiet"], "explore": ["--export", "explore.html"]}
 #: README commands that parse but are not run here, and where they are run instead.

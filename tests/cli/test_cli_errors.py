@@ -165,3 +165,17 @@ def test_readme_pnas_real_training_example_is_progressive(capsys, cut_data, tmp_
     # one op, two cell inputs: 3 one-block cells (level 1), then beams of 2 at levels 2 and 3: 3 + 2 + 2 = 7
     assert [b["level"] for b in levels][:2] == [2, 3] and levels[0]["trained_so_far"] == 3
     assert run["n_evals"] == 7 and run["config"]["beam"] == 2
+
+
+def test_workers_means_scoring_processes_or_async_workers_and_nothing_else(capsys):
+    """``--workers`` is K candidates at once: scoring processes for live scoring (no score changes), Ray
+    workers with ``--evaluator train``; on a table strategy, or ``--address`` without training, it is refused."""
+    assert main(["search", "--strategy", "rea", "--budget", "3000", "--workers", "2", "--quiet"]) == 2
+    assert "--workers applies to live scoring" in capsys.readouterr().err
+    assert main(["search", "-n", "4", "--workers", "2", "--address", "auto", "--quiet"]) == 2
+    assert "--evaluator train --workers K" in capsys.readouterr().err
+    runs = {}
+    for w in ("1", "2"):
+        assert main(["search", "-n", "6", "--batch-size", "16", "--workers", w, "--json", "--quiet"]) == 0
+        runs[w] = json.loads(capsys.readouterr().out)["runs"][0]
+    assert (runs["1"]["index"], runs["1"]["best_signal"]) == (runs["2"]["index"], runs["2"]["best_signal"])
