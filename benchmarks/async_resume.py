@@ -35,7 +35,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS = REPO / "tests"
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(TESTS))
 
 from nwot.study.provenance import command_line, git_label, machine  # noqa: E402

@@ -27,8 +27,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # run from a checkout without installing the package
-    sys.path.insert(0, str(ROOT))
 
 from nwot.explore.browser import choose, chromium, click_point, external_requests, pattern_id, timed_load  # noqa: E402
 from nwot.paths import shared_data_dir  # noqa: E402

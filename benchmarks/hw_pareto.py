@@ -25,7 +25,6 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from tqdm import tqdm  # noqa: E402
 

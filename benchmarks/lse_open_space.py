@@ -31,13 +31,11 @@ import json
 import lzma
 import math
 import os
-import sys
 import time
 import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from nwot.study.provenance import command_line, git_label, machine  # noqa: E402
 

@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+sys.path.insert(0, str(REPO / "benchmarks"))  # naswot_baseline, also when imported from elsewhere
 
 from perf_report import write_report  # noqa: E402
 
