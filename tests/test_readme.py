@@ -26,7 +26,8 @@ QUICK = (("-n 100", "-n 3"), ("--runs 20", "--runs 2"), ("--runs 10", "--runs 2"
 APPEND = {"score-space": ["--limit", "3", "--quiet"], "explore": ["--export", "explore.html"]}
 #: README commands that parse but are not run here, and where they are run instead.
 NOT_RUN = {
-    "--evaluator train": "real training (minutes); run by tests/cli/test_cli_errors.py (PNAS) and tests/search/test_async_ray.py",
+    "--evaluator train": ("real training (minutes); run by tests/cli/test_cli_errors.py (PNAS) and "
+                          "tests/search/test_async_ray.py"),
     "--backend ray": "starts or joins a Ray cluster; the Ray backend is run by tests/scores/test_distributed.py",
 }
 

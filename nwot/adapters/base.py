@@ -77,7 +77,9 @@ class QueryResult:
     seed: Optional[int]  # None = mean over ``seeds``
     seeds: Sequence[int]  # seeds the benchmark has for (arch, dataset, hp); () when it stores means only
     splits: Dict[str, SplitResult]
-    cost: Optional[float] = None  # simulated seconds: train-all-time + valid-per-time (official simulate_train_eval); embedded table: train-all-time only
+    # simulated seconds: train-all-time + valid-per-time (official simulate_train_eval);
+    # embedded table: train-all-time only
+    cost: Optional[float] = None
     params: Optional[float] = None  # MB (1e6 parameters) of this dataset's network
     flops: Optional[float] = None  # MFLOPs of this dataset's network
     epoch: Optional[int] = None  # 0-based epoch index as the official ``iepoch``; None = final epoch

@@ -25,7 +25,8 @@ class LineProgress:
             self._line(now)
 
     def _line(self, now: float) -> None:
-        done = f"{self.n}" if self.total is None else f"{self.n}/{self.total} ({100 * self.n / max(self.total, 1):.0f}%)"
+        done = (f"{self.n}" if self.total is None
+                else f"{self.n}/{self.total} ({100 * self.n / max(self.total, 1):.0f}%)")
         print(f"{time.strftime('%H:%M:%S')} {self.desc}: {done} {self.unit}s, {now - self.t0:.1f} s", file=self.file,
               flush=True)
 

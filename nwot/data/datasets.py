@@ -217,7 +217,8 @@ def load_batch(path: os.PathLike, spec: DatasetSpec) -> Tuple[np.ndarray, np.nda
     return np.ascontiguousarray(images), labels.astype(np.int64)
 
 
-def load_dataset(dataset: str, root: Optional[os.PathLike] = None, split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
+def load_dataset(dataset: str, root: Optional[os.PathLike] = None,
+                 split: str = "train") -> Tuple[np.ndarray, np.ndarray]:
     """All images of ``split`` -> (uint8 (N, H, W, 3), int64 labels in 0 .. num_classes - 1).
 
     ``root`` defaults to ``$NWOT_DATA_DIR``; with neither, :class:`DataNotFoundError` says where to get

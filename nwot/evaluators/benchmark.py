@@ -61,10 +61,13 @@ SIGNAL_SEEDS: Tuple[str, ...] = ("random", "mean")
 class TableSignalConfig:
     """How a benchmark lookup becomes (search signal, cost). Defaults never draw a random trial (STYLE habit 7)."""
 
-    dataset: str  # search dataset, official simulate_train_eval name: cifar10 (reads cifar10-valid), cifar100, ImageNet16-120
+    # search dataset, official simulate_train_eval name: cifar10 (reads cifar10-valid), cifar100, ImageNet16-120
+    dataset: str
     hp: str = "12"  # schedule of the search signal (NB201 / NATS: the 12-epoch proxy run)
-    signal_seed: str = "mean"  # "mean" = seed mean (every table has it); "random" = one drawn seed's trial per query (official)
-    cost: str = "benchmark"  # "benchmark" = stored cost of the search dataset; "scaled" = cifar10-valid cost x TRAIN_IMAGES ratio
+    # "mean" = seed mean (every table has it); "random" = one drawn seed's trial per query (official)
+    signal_seed: str = "mean"
+    # "benchmark" = stored cost of the search dataset; "scaled" = cifar10-valid cost x TRAIN_IMAGES ratio
+    cost: str = "benchmark"
     signal_noise: float = 0.0  # SD (accuracy points) of Gaussian noise on each query's signal (model of a seed draw)
 
     def __post_init__(self) -> None:

@@ -130,7 +130,8 @@ class StoredScoreEvaluator:
         self._failure: Dict[int, str] = {} if status is None else {i: s for i, s in zip(idx, status) if s != "ok"}
 
     @classmethod
-    def for_benchmark(cls, scores: Union[str, Path, pd.DataFrame], benchmark, space: SearchSpace) -> StoredScoreEvaluator:
+    def for_benchmark(cls, scores: Union[str, Path, pd.DataFrame], benchmark,
+                      space: SearchSpace) -> StoredScoreEvaluator:
         return cls(scores, lambda a: benchmark.index_of(space.encode(a)))
 
     def __len__(self) -> int:

@@ -86,7 +86,8 @@ class TrainConfig:
                                             or self.train_size < 2):
             raise NwotError(f"TrainConfig.train_size must be None or an int >= 2, got {self.train_size!r}")
         if not (self.lr > 0 and 0 <= self.lr_min <= self.lr):
-            raise NwotError(f"TrainConfig needs lr > 0 and 0 <= lr_min <= lr, got lr={self.lr!r}, lr_min={self.lr_min!r}")
+            raise NwotError(f"TrainConfig needs lr > 0 and 0 <= lr_min <= lr, "
+                            f"got lr={self.lr!r}, lr_min={self.lr_min!r}")
         if not 0 <= self.momentum < 1 or self.weight_decay < 0:
             raise NwotError(f"TrainConfig needs 0 <= momentum < 1 and weight_decay >= 0, "
                             f"got {self.momentum!r}, {self.weight_decay!r}")
@@ -253,7 +254,8 @@ class TrainEvaluator:
 
     space: SearchSpace  # builds the candidate networks
     config: TrainConfig = field(default_factory=TrainConfig)  # training budget and hyper-parameters
-    data: Optional[ImageData] = None  # training split; None = CIFAR-10 via nwot.data.datasets (data_dir / $NWOT_DATA_DIR)
+    # training split; None = CIFAR-10 via nwot.data.datasets (data_dir / $NWOT_DATA_DIR)
+    data: Optional[ImageData] = None
     build_kwargs: Mapping[str, Any] = field(default_factory=dict)  # macro config passed to space.build
     checkpoint_dir: Optional[os.PathLike] = None  # per-candidate checkpoint folders (None = no checkpoints)
     data_dir: Optional[os.PathLike] = None  # CIFAR-10 folder when data is None
@@ -311,7 +313,8 @@ class TrainEvaluator:
         folder = self.checkpoint_path(arch)
         if folder is None or not (folder / "result.json").is_file():
             raise NwotError(f"no finished checkpoint for {self.space.encode(arch)!r}"
-                            + ("" if folder is None else f" in {folder}") + "; evaluate it with checkpoint_dir set first")
+                            + ("" if folder is None else f" in {folder}")
+                            + "; evaluate it with checkpoint_dir set first")
         model = self.build(arch)
         model.load_state_dict(torch.load(folder / "state.pt", map_location="cpu", weights_only=True)["model"])
         return model.to(self.device)

@@ -120,7 +120,7 @@ def nb101_svg(spec) -> str:
             parts.append(f'<path d="M{xs[j]},{y + (12 if bend > 0 else -12)} Q{(xs[j] + xs[i]) / 2},{y + 2 * bend} '
                          f'{xs[i]},{y + (12 if bend > 0 else -12)}" stroke="#444" stroke-width="1.5" fill="none" '
                          'marker-end="url(#nwot-arrow101)"/>')
-    for k, (x, op) in enumerate(zip(xs, s.ops)):
+    for x, op in zip(xs, s.ops):
         label, color, _ = OP_STYLE.get(op, (op, "#555555", "none"))
         parts.append(f'<g class="node" data-op="{escape(op)}"><rect x="{x - 20}" y="{y - 12}" width="40" height="24" '
                      f'rx="5" fill="white" stroke="{color}" stroke-width="2"/><text x="{x}" y="{y + 4}" font-size="11" '

@@ -8,8 +8,8 @@ workload the first time it is needed, the fastest *exact* candidate is kept for 
 timings are kept for ``nwot info``. Single-threaded candidates are timed in thread CPU time (a busy
 machine would otherwise decide by who got the core); the parallel choice in wall time (that is what
 it is about). This module holds the timing and caching machinery and the allocator choice; each other
-choice lives beside what it chooses between (see the table). Every candidate gives the same numbers (the Gram methods the same
-integers, the two poolings the same bits), so a choice changes speed only.
+choice lives beside what it chooses between (see the table). Every candidate gives the same numbers
+(the Gram methods the same integers, the two poolings the same bits), so a choice changes speed only.
 
 =============  ==============================================  ==========================  =======================
 choice         candidates                                      timed on                    force with

@@ -11,9 +11,10 @@ batch's shape, ``f`` the feature map entering the global average pool and ``γ =
 with ``σ²_{i,c}`` the batch variance of channel ``c`` at BN layer ``i`` in the forward of ``x``
 (clean, the paper's mini-batch statistics). A BN layer whose input is constant (a branch fed by an
 NB201 ``none`` edge: zero variance, ``log σ = -inf``) computes a constant and carries no signal; clean
-mode leaves it out of the sum (the paper's networks have no such branches). **mode="reference"** (Zen-NAS / NASLib ``zen.py``) reads
-``running_var`` after the two forwards instead (momentum 0.1 from 1: ``0.81 + 0.09 σ²(x) + 0.1 σ²(x+γε)``
-with unbiased variances). Inputs and weights come from the context's generator.
+mode leaves it out of the sum (the paper's networks have no such branches). **mode="reference"**
+(Zen-NAS / NASLib ``zen.py``) reads ``running_var`` after the two forwards instead (momentum 0.1
+from 1: ``0.81 + 0.09 σ²(x) + 0.1 σ²(x+γε)`` with unbiased variances).
+Inputs and weights come from the context's generator.
 """
 from __future__ import annotations
 

@@ -58,7 +58,8 @@ class ScoreConfig:
     batch_seed: int = 0  # which images: seeded permutation of the available training images
     init_seed: int = 0  # torch seed of the untrained network's default initialisation
     compat: str = "clean"  # "clean" (each ReLU unit once) or "reference" (the paper's released code)
-    num_classes: Optional[int] = None  # head size; None = dataset's classes (clean) or 1 (reference, as the paper's code)
+    # head size; None = dataset's classes (clean) or 1 (reference, as the paper's code)
+    num_classes: Optional[int] = None
     device: Optional[str] = None  # None = CUDA when available, else CPU
     proxy: str = "naswot"  # which score
 
@@ -140,7 +141,8 @@ class Scorer:
             return self.space.build(arch, num_classes=self.cfg.head, compat=self.cfg.compat, **kw)
 
     def score(self, arch: Arch) -> float:
-        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel; :class:`UnscorableNetwork` without ReLU units)."""
+        """The score of ``arch`` (``-inf`` for a singular NASWOT kernel; :class:`UnscorableNetwork` without ReLU
+        units)."""
         model = self.build(arch)
         if not has_relu_units(model, self.cfg.compat):
             raise UnscorableNetwork(f"the network of {self.space.encode(arch)!r} has no ReLU units: its NASWOT score "

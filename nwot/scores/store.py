@@ -80,7 +80,8 @@ class ScoreStore:
             raise StoreError(f"score store {self.path}: folder {folder} does not exist; create it first "
                              f"(mkdir -p {folder}) or choose another --store")
         if self.path.is_dir():
-            raise StoreError(f"score store {self.path} is a folder; give a file name such as {self.path / 'scores.sqlite'}")
+            raise StoreError(f"score store {self.path} is a folder; "
+                             f"give a file name such as {self.path / 'scores.sqlite'}")
         if not self.path.exists() and not os.access(folder, os.W_OK):
             raise StoreError(f"score store {self.path}: folder {folder} is not writable (read-only file system or "
                              f"no permission); choose a writable --store")

@@ -28,7 +28,8 @@ class AssistedREA(RegularizedEvolution):
                  sample_size: int = 3) -> None:
         super().__init__(space, rng, population_size=population_size, sample_size=sample_size)
         if n_candidates < population_size:
-            raise NwotError(f"AREA scores n_candidates >= population_size cells; got {n_candidates} < {population_size}")
+            raise NwotError(f"AREA scores n_candidates >= population_size cells; "
+                            f"got {n_candidates} < {population_size}")
         self.scorer, self.n_candidates = scorer, n_candidates
         self._seeds: Deque[Arch] = collections.deque()
         self._scored = False

@@ -56,7 +56,8 @@ PAPER_SCHEDULE: Tuple[Tuple[float, int], ...] = (
 SHAPINGS: Tuple[str, ...] = ("spread", "terminal")
 
 
-def scaled_schedule(iterations: int, schedule: Sequence[Tuple[float, int]] = PAPER_SCHEDULE) -> Tuple[Tuple[float, int], ...]:
+def scaled_schedule(iterations: int,
+                    schedule: Sequence[Tuple[float, int]] = PAPER_SCHEDULE) -> Tuple[Tuple[float, int], ...]:
     """``schedule`` shrunk to about ``iterations`` iterations, keeping each epsilon's share (at least 1 each)."""
     if iterations < len(schedule):
         raise NwotError(f"a schedule of {len(schedule)} epsilons needs >= {len(schedule)} iterations, got {iterations}")
@@ -84,13 +85,15 @@ class QLearningConfig:
     def __post_init__(self) -> None:
         check_choice("reward shaping", self.shaping, SHAPINGS)
         if not 0 < self.learning_rate <= 1 or not 0 <= self.discount <= 1:
-            raise NwotError(f"need 0 < learning_rate <= 1 and 0 <= discount <= 1, got {self.learning_rate}, {self.discount}")
+            raise NwotError(f"need 0 < learning_rate <= 1 and 0 <= discount <= 1, "
+                            f"got {self.learning_rate}, {self.discount}")
         for name in ("batch_size", "replay_size", "max_resamples"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < (0 if name == "replay_size" else 1):
                 raise NwotError(f"QLearningConfig.{name} must be a positive int, got {v!r}")
         if not self.schedule or any(not 0 <= e <= 1 or n < 1 for e, n in self.schedule):
-            raise NwotError(f"schedule must be non-empty (epsilon in [0, 1], iterations >= 1) pairs, got {self.schedule!r}")
+            raise NwotError(f"schedule must be non-empty (epsilon in [0, 1], iterations >= 1) pairs, "
+                            f"got {self.schedule!r}")
         if self.mu < 0 or self.rho < 0:
             raise NwotError(f"mu and rho must be >= 0, got {self.mu}, {self.rho}")
 
@@ -207,7 +210,8 @@ class BlockQNN(Strategy):
         if self.cfg.rho:
             dens = getattr(self.space, "density", None)
             if dens is None:
-                raise NwotError(f"reward with rho={self.cfg.rho} needs space.density; space {self.space.name!r} has none")
+                raise NwotError(f"reward with rho={self.cfg.rho} needs space.density; "
+                                f"space {self.space.name!r} has none")
             R -= self.cfg.rho * math.log(dens(arch))
         return R
 

@@ -49,7 +49,8 @@ def categorical_view(space: SearchSpace, strategy: str = "this strategy") -> Cat
     if choices is None:
         raise NwotError(
             f"{strategy} needs a space that is a product of categorical choices (a `choices` attribute, "
-            f"`ops` and `edges`, or `channels` and `num_layers`); space {getattr(space, 'name', space)!r} has none of these"
+            f"`ops` and `edges`, or `channels` and `num_layers`); "
+            f"space {getattr(space, 'name', space)!r} has none of these"
         )
     view = CategoricalView(tuple(tuple(c) for c in choices))
     if not view.choices or any(len(c) < 2 for c in view.choices):

@@ -15,8 +15,8 @@ one and :meth:`PNAS.tell` records them. When every cell of the beam has been tol
 refit and the next beam is ranked. A beam cut short by the budget simply ends the search (``tell``
 receives the evaluated prefix). Asynchronous use (``asynchrony = "beam"``): the whole beam is trained
 concurrently and each cell told as it finishes, in any order; the next beam is asked once all are told.
-A failed cell (``Evaluation.failure``) is never re-proposed, expanded or fitted. Level-1 cells are queued in a seeded random order, so a budget that
-cannot afford all of them trains a uniform subset.
+A failed cell (``Evaluation.failure``) is never re-proposed, expanded or fitted. Level-1 cells are
+queued in a seeded random order, so a budget that cannot afford all of them trains a uniform subset.
 
 **After level B** PNAS stops. With ``continue_search=True`` (default), so that PNAS can use the same
 budget as REA / random search, it keeps going at level B: each further beam is the next K untrained

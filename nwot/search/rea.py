@@ -39,7 +39,8 @@ class RegularizedEvolution(Strategy):
     def __init__(self, space, rng, population_size: int = 10, sample_size: int = 3) -> None:
         super().__init__(space, rng)
         if population_size < 1 or sample_size < 1:
-            raise NwotError(f"REA needs population_size >= 1 and sample_size >= 1, got {population_size}, {sample_size}")
+            raise NwotError(f"REA needs population_size >= 1 and sample_size >= 1, "
+                            f"got {population_size}, {sample_size}")
         self.population_size, self.sample_size = population_size, sample_size
         self.population: Deque[Member] = collections.deque()
 

@@ -417,9 +417,11 @@ def run_strategy(strategy: str, space: str = "nb201", dataset: str = "cifar10", 
 
 def run_trained_search(strategy: str, space: str = "pnas", *, evaluations: int, runs: int = 1, seed: int = 0,
                        preset: str = "cpu_tiny", train_overrides: Optional[Mapping[str, Any]] = None,
-                       build_kwargs: Optional[Mapping[str, Any]] = None, space_kwargs: Optional[Mapping[str, Any]] = None,
+                       build_kwargs: Optional[Mapping[str, Any]] = None,
+                       space_kwargs: Optional[Mapping[str, Any]] = None,
                        data_dir=None, checkpoint_dir=None, prescreen: int = 0, test_images: Optional[int] = 2000,
-                       progress: Optional[Callable[[TraceRow], None]] = None, **strategy_kwargs: Any) -> List[SearchResult]:
+                       progress: Optional[Callable[[TraceRow], None]] = None,
+                       **strategy_kwargs: Any) -> List[SearchResult]:
     """``runs`` searches of ``strategy`` on an open space with ``evaluations`` trained models each
     (:func:`train_setup`); ``prescreen = f > 0`` adds NASWOT pre-screening; ``strategy_kwargs`` are the
     strategy's options (e.g. PNAS's ``beam``)."""

@@ -165,7 +165,8 @@ class EnsembleSurrogate:
 
         y = torch.tensor([float(t) for t in targets], dtype=torch.float32)
         if len(y) != len(cells) or len(y) < 1 or not torch.isfinite(y).all():
-            raise NwotError(f"surrogate needs finite targets, one per cell; got {len(y)} targets for {len(cells)} cells")
+            raise NwotError(f"surrogate needs finite targets, one per cell; "
+                            f"got {len(y)} targets for {len(cells)} cells")
         ids, nb = pad_tokens(cells, len(self.kinds))
         self.lo, self.hi = float(y.min()), float(y.max())
         if self.hi - self.lo < 1e-12:

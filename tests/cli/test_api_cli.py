@@ -1,4 +1,5 @@
-"""Public API (nwot.score_arch / nwot.naswot_search) and the `nwot score|search` CLI, checked against independent recomputation."""
+"""Public API (nwot.score_arch / nwot.naswot_search) and the `nwot score|search` CLI, checked against independent
+recomputation."""
 import json
 import random
 

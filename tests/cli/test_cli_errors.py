@@ -88,7 +88,8 @@ def test_a_truncated_store(capsys, tmp_path):
 def test_score_accepts_an_op_vector(capsys):
     assert main(["score", "4,2,1,2,1,1", "--batch-size", "8", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["arch"] == "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+    assert out["arch"] == (
+        "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
     assert out["index"] == 0
 
 

@@ -183,7 +183,7 @@ def test_signal_noise_sd_estimated_from_the_raw_nats_records(cut_data):
 
     # independent: the raw hp-12 cifar10-valid records, x-valid accuracy after the last (12th) epoch
     ss, n = 0.0, 0
-    for idx, rec in _records(cut_data).items():
+    for _idx, rec in _records(cut_data).items():
         x = [r["eval_acc1es"][f"x-valid@{r['epochs'] - 1}"] for (ds, _s), r in rec["all_results"].items()
              if ds == "cifar10-valid"]
         assert len(x) == 2  # seeds 111 and 777 (MANIFEST §2)

@@ -169,7 +169,8 @@ def test_zico_end_to_end_two_halves():
     for s in (0, 64):
         net = TinyNet().double().train()
         x, y = B.images[s:s + 64].double(), B.labels[s:s + 64]
-        f = lambda: F.cross_entropy(net(x), y)  # noqa: E731
+        def f(net=net, x=x, y=y):
+            return F.cross_entropy(net(x), y)
         per.append({"c": fd_grad(f, net.stem[0].weight), "l": fd_grad(f, net.classifier.weight)})
     assert val("zico") == pytest.approx(zico_score(per), rel=1e-4)
 
@@ -211,7 +212,8 @@ def test_te_nas_ntk_against_per_sample_finite_differences():
     ws = [net.stem[0].weight, net.stem[1].weight, net.classifier.weight]
     rows = []
     for i in range(32):
-        f = lambda: net(x)[i].sum()  # noqa: E731
+        def f(i=i):
+            return net(x)[i].sum()
         rows.append(torch.cat([fd_grad(f, w).reshape(-1) for w in ws]))
     g = torch.stack(rows)
     lam = np.linalg.eigvalsh((g @ g.T).numpy())
@@ -308,7 +310,7 @@ def test_vkdnw_fisher_against_finite_differences():
         xi = x[i:i + 1]
         cols = []
         for p in params:
-            def f(c, p=p):
+            def f(c, p=p, xi=xi):
                 return net(xi)[0, c]
             col = []
             for c in range(3):

@@ -146,7 +146,8 @@ def test_lse_kills_the_worse_of_two_and_mutates_the_better(toy):
         assert killed[1] <= parent[1]
         after = list(st.population)
         assert len(after) == 9 and all(m is not killed for m in after) and any(m is parent for m in after)
-        assert collections.Counter(map(id, before)) - collections.Counter(map(id, after)) == collections.Counter([id(killed)])
+        assert (collections.Counter(map(id, before)) - collections.Counter(map(id, after))
+                == collections.Counter([id(killed)]))
         assert distance(child, parent[0]) == 1
         st.tell([child], [ev(child)])
         assert len(st.population) == 10

@@ -81,7 +81,7 @@ def test_isomorphic_cells_can_differ_in_parameters(naslib):
 def test_built_models_match_the_analytic_count(naslib):
     torch.manual_seed(0)
     with torch.no_grad():
-        for spec, rec in naslib[:40:4]:
+        for spec, _rec in naslib[:40:4]:
             for stem in (16, 32):
                 assert n_params(build_nb101(spec, stem_channels=stem)) == nb101_param_count(spec, stem_channels=stem)
         spec = naslib[0][0]

@@ -48,9 +48,12 @@ def test_analytic_count_equals_built_model(params_table):
 
 def test_known_param_counts_from_the_benchmark():
     # NB201 / NATS records: index 0 -> 0.129306 MB; index 1 and index 11 -> 0.802426 MB (MANIFEST §1.3, §2)
-    assert nb201_param_count("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|") == 129306
-    assert nb201_param_count("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|") == 802426
-    assert nb201_param_count("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|") == 802426
+    assert nb201_param_count("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|"
+                             "+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|") == 129306
+    assert nb201_param_count("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+                             "+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|") == 802426
+    assert nb201_param_count("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|"
+                             "+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|") == 802426
     # hand count of the parameter-free cell (no convs in cells):
     # stem 3*9*16 + 32 = 464; blocks (10*16*32 + 9*32^2 + 4*32) + (10*32*64 + 9*64^2 + 4*64) = 14,464 + 57,600;
     # head 2*64 + 64*10 + 10 = 778  ->  73,306 (the smallest params value in the benchmark, 0.073306 MB)
@@ -99,8 +102,9 @@ def test_analytic_count_matches_benchmark_params_column(data_root):
 def test_forward_shape_and_relu_modules():
     torch.manual_seed(0)
     x = torch.randn(2, 3, 32, 32)
-    model = build_nb201("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
-                        num_classes=7)
+    model = build_nb201(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|",
+        num_classes=7)
     with torch.no_grad():
         assert model(x).shape == (2, 7)
     # index 1 has 3 conv edges: 3 ReLUs per cell * 15 cells + 2 per ResNet block * 2 + 1 (last act) = 50
@@ -116,7 +120,8 @@ def test_forward_shape_and_relu_modules():
 def test_cell_wiring_against_hand_written_formula():
     """node1 = conv3(x); node2 = skip(x) + avg(node1); node3 = none(x) + conv1(node1) + skip(node2)."""
     torch.manual_seed(1)
-    cell = InferCell("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|", 8, 8).eval()
+    cell = InferCell("|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|",
+                     8, 8).eval()
     x = torch.randn(2, 8, 6, 6)
     conv3, _, avg, _, conv1, _ = cell.layers
     with torch.no_grad():

@@ -69,7 +69,8 @@ def test_unique_str_equals_nats_bench_for_all_cells(nats_table, data_root, meta_
         assert len({unique_str(s) for s in meta_archs}) == 6466
     # the two rows printed in the MANIFEST (§1.2)
     assert unique_str(ROW0) == "(0)@avg_pool_3x3+(0)@avg_pool_3x3+(0)@nor_conv_1x1+(0)@nor_conv_1x1"
-    assert unique_str((3, 3, 4, 1, 3, 1)) == "((0)@nor_conv_3x3)@avg_pool_3x3+(0)@nor_conv_3x3+((0)@nor_conv_3x3)@nor_conv_3x3+0"
+    assert unique_str((3, 3, 4, 1, 3, 1)) == (
+        "((0)@nor_conv_3x3)@avg_pool_3x3+(0)@nor_conv_3x3+((0)@nor_conv_3x3)@nor_conv_3x3+0")
 
 
 def test_unique_str_zero_rules_by_hand():
@@ -117,12 +118,19 @@ def test_op_vector_matches_benchmark_encoding(encodings):
 @pytest.mark.parametrize(
     "bad, named",
     [
-        ("|avg_pool_3x3~0||nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "got 2"),  # missing '+'
-        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~2|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "skip_connect~2"),  # wrong ~j
-        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|conv_5x5~0|skip_connect~1|skip_connect~2|", "conv_5x5"),  # unknown op
-        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "needs 2 inputs, got 1"),  # 5 edges
-        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|none~3|", "needs 3 inputs, got 4"),
-        ("avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "avg_pool_3x3~0|"),
+        # missing '+'
+        ("|avg_pool_3x3~0||nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "got 2"),
+        # wrong ~j
+        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~2|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+         "skip_connect~2"),
+        # unknown op
+        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|conv_5x5~0|skip_connect~1|skip_connect~2|", "conv_5x5"),
+        # 5 edges
+        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|", "needs 2 inputs, got 1"),
+        ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|none~3|",
+         "needs 3 inputs, got 4"),
+        ("avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|",
+         "avg_pool_3x3~0|"),
     ],
 )
 def test_malformed_strings_raise(bad, named):

@@ -2,6 +2,7 @@
 
 Fixture records: tests/data/nds (real NDS record schema, synthetic numbers; see its README.md).
 """
+import dataclasses
 import json
 import math
 import random
@@ -261,7 +262,7 @@ def test_anynet_config_errors(net, match):
 def test_anynet_config_is_frozen():
     cfg = config_from_nds(RESNET)
     assert isinstance(cfg, AnyNetConfig) and cfg.depths == (1, 1, 1) and cfg.stem_w == 16
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.stem_w = 8
 
 

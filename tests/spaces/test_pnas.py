@@ -113,7 +113,8 @@ def test_network_params_hand_counted_cell():
     net = get_space("pnas").build(cell, C=4, N=1)
     stem = 3 * 12 * 9 + 2 * 12  # conv 3x3 3->12, BN
     normal1 = (12 * 4 + 8) + (12 * 4 + 8)  # ReLUConvBN 1x1 12->4 on both inputs
-    reduce1 = (12 * 8 + 16) + (4 * 8 + 16) + (8 * 4 * 2 + 16)  # preprocess 12->8, 4->8; identity s2 = factorized reduce 8->8
+    # preprocess 12->8, 4->8; identity s2 = factorized reduce 8->8
+    reduce1 = (12 * 8 + 16) + (4 * 8 + 16) + (8 * 4 * 2 + 16)
     normal2 = (4 * 4 * 2 + 16) + (8 * 8 + 16)  # factorized reduce 4->8 (after a reduction), ReLUConvBN 8->8
     reduce2 = (8 * 16 + 32) + (8 * 16 + 32) + (16 * 8 * 2 + 32)
     normal3 = (8 * 8 * 2 + 32) + (16 * 16 + 32)
@@ -123,7 +124,8 @@ def test_network_params_hand_counted_cell():
 
 
 def test_concat_modes_and_random_cells_build():
-    cell = ((1, "sep_conv_3x3", 1, "max_pool_3x3"), (0, "identity", 2, "sep_conv_3x3"), (1, "identity", 3, "avg_pool_3x3"))
+    cell = ((1, "sep_conv_3x3", 1, "max_pool_3x3"), (0, "identity", 2, "sep_conv_3x3"),
+            (1, "identity", 3, "avg_pool_3x3"))
     assert concat_blocks(cell, "all") == [0, 1, 2]
     assert concat_blocks(cell, "unused") == [2]  # block 1 reads block 0 (input 2), block 2 reads block 1 (input 3)
     space = get_space("pnas")
@@ -197,7 +199,8 @@ def test_pnas_on_nb201_edge_progression():
         level = sorted({c for a in level for c in prog.children(a)})
     assert sizes == [math.comb(6, b) * 4 ** b for b in range(1, 7)] and sum(sizes) == 15_624
     st = get_strategy("pnas", space, random.Random(0), beam=3, surrogate="mlp", surrogate_kwargs=SMALL_SURROGATE)
-    res = run_search(st, lambda a: Evaluation(float(sum(op == "nor_conv_3x3" for op in a)), 1.0), Budget(evaluations=42))
+    res = run_search(st, lambda a: Evaluation(float(sum(op == "nor_conv_3x3" for op in a)), 1.0),
+                     Budget(evaluations=42))
     levels = [prog.level(space.decode(r.arch)) for r in res.trace]
     assert levels == [1] * 24 + [2] * 3 + [3] * 3 + [4] * 3 + [5] * 3 + [6] * 6  # then K more level-6 cells
     assert res.best_signal == max(r.signal for r in res.trace)
@@ -237,7 +240,8 @@ def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
     from nwot.seeding import torch_seed
 
     space = get_space("pnas", num_blocks=2)
-    images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)
+    images = ((cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1))
+              / torch.tensor(cifar.std).view(1, 3, 1, 1))
     screen = NaswotScreen(ProxyEvaluator(space, ScoreConfig(batch_size=16, device="cpu"), images=images,
                                          build_kwargs=dict(C=4, N=1)), space)
     st = Prescreened(space, random.Random(0), inner="random", factor=3, screen=screen)
@@ -258,7 +262,8 @@ def test_prescreen_trains_the_best_scored_of_the_pool(cifar):
 
 def test_prescreen_selects_pnas_beam_by_naswot(cifar):
     space = get_space("pnas", num_blocks=2, ops=("sep_conv_3x3", "identity"))
-    images = (cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1)) / torch.tensor(cifar.std).view(1, 3, 1, 1)
+    images = ((cifar.images[:16].float() / 255 - torch.tensor(cifar.mean).view(1, 3, 1, 1))
+              / torch.tensor(cifar.std).view(1, 3, 1, 1))
     screen = NaswotScreen(ProxyEvaluator(space, ScoreConfig(batch_size=16, device="cpu"), images=images,
                                          build_kwargs=dict(C=4, N=1)), space)
     st = Prescreened(space, random.Random(0), inner="pnas", factor=2, screen=screen,

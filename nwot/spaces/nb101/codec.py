@@ -70,8 +70,9 @@ class Spec:
     def __post_init__(self) -> None:
         try:
             matrix = tuple(tuple(int(v) for v in row) for row in self.matrix)
-        except (TypeError, ValueError):
-            raise OutOfSpaceError(f"NB101 matrix must be a square 0/1 matrix (nested sequences), got {self.matrix!r}")
+        except (TypeError, ValueError) as err:
+            raise OutOfSpaceError(
+                f"NB101 matrix must be a square 0/1 matrix (nested sequences), got {self.matrix!r}") from err
         ops = tuple(self.ops)
         n = len(matrix)
         if n < 2 or any(len(row) != n for row in matrix):

@@ -85,7 +85,8 @@ def from_op_vector(vec: Sequence[int]) -> Arch:
         raise OutOfSpaceError(f"an NB201 op vector has {len(EDGES)} entries, got {len(vec)}: {vec!r}")
     for v in vec:
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < len(OPS):
-            raise OutOfSpaceError(f"NB201 op id {v!r} out of range in {vec!r}; allowed 0..{len(OPS) - 1} ({', '.join(OPS)})")
+            raise OutOfSpaceError(f"NB201 op id {v!r} out of range in {vec!r}; "
+                                  f"allowed 0..{len(OPS) - 1} ({', '.join(OPS)})")
     return tuple(OPS[v] for v in vec)  # type: ignore[return-value]
 
 
