@@ -92,3 +92,40 @@ def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 10
                         data_dir=data_dir, threads=threads, workers=workers)
     return setup.run("naswot", Budget(evaluations=n), runs=runs, seed=seed, options={"n": n}, progress=progress,
                      on_result=on_result)
+
+
+def score_arch_proxies(arch: Any, proxies: Any = "all", *, space: str = "nb201", dataset: str = "cifar10",
+                       batch_size: int = 128, seed: int = 0, init_seed: Optional[int] = None, mode: str = "clean",
+                       device: Optional[str] = None, data_dir=None) -> Dict[str, Any]:
+    """Zero-cost proxies (``"all"``, ``"synflow,snip"`` or a list) on one untrained network, with the shared
+    passes computed once (:func:`nwot.proxies.score_proxies`).
+
+    The batch is :func:`nwot.scores.proxy_store.labelled_batch` (``batch_size`` images of ``seed`` with their
+    labels; each proxy takes its paper's part of it), the network ``space.build(arch)`` under
+    ``nwot.torch_seed(init_seed)`` (default ``seed``), exactly as the proxy store's scoring job. Returns
+    name -> :class:`nwot.proxies.base.ProxyResult`; an unknown name raises, listing the known ones.
+    """
+    from nwot.data.datasets import DATASETS
+    from nwot.proxies.run import resolve_names, score_proxies
+    from nwot.scores.proxy_store import labelled_batch
+    from nwot.seeding import torch_seed
+
+    names = resolve_names(proxies)  # before any work: a bad name fails fast
+    sp = get_space(space)
+    bench_name = DEFAULT_BENCHMARK.get(space)
+    if bench_name is not None:
+        bench = get_benchmark(bench_name)
+        a = sp.decode(bench.arch(bench.index_of(parse_arch_text(arch))))
+    else:
+        a = sp.decode(arch) if isinstance(arch, str) else arch
+    if dataset not in DATASETS:
+        raise NwotError(f"unknown dataset {dataset!r}; allowed: {', '.join(map(repr, DATASETS))}")
+    n_cls = DATASETS[dataset].num_classes
+    batch = labelled_batch(dataset, batch_size, seed, data_dir=data_dir, num_classes=n_cls)
+    ins = seed if init_seed is None else init_seed
+
+    def build():
+        with torch_seed(ins):
+            return sp.build(a, num_classes=n_cls)
+
+    return score_proxies(build, batch, names, mode=mode, device=device, seed=seed)
