@@ -97,6 +97,10 @@ def aggregate(scores: pd.DataFrame, rule: str = "mean_rank") -> pd.Series:
     return pd.Series(fn(q), index=scores.index, name=rule)
 
 
+#: The public name (``nwot.rank_ensemble``).
+rank_ensemble = aggregate
+
+
 @dataclass(frozen=True)
 class SubsetChoice:
     chosen: List[str]  # the columns, in order of choice
