@@ -156,6 +156,7 @@ def main(argv=None) -> int:
         prov = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(threads=args.threads),
                 "date": datetime.datetime.now().isoformat(timespec="seconds"), "cells_spec": args.cells,
                 "sample_seed": args.sample_seed, "network": "NB201 TinyNetwork C=16 N=5, 10 classes",
+                "cell_sets": {nm: cell_indices(nm) for nm in args.cells.split(",") if nm.strip() == "naslib725"},
                 "batch": f"nwot.scoring_batch(cifar10, {DEFAULT_BATCH_IMAGES}, seed={args.batch_seed}) + labels"}
         path, rows = export_wide(store, SPACE, DATASET, keys, args.export, prov, indices=cells)
         print(f"exported {rows} cells x {len(keys)} columns to {path}")
