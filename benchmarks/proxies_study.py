@@ -38,6 +38,22 @@ CHEAP = ("synflow", "meco", "flops", "params", "l2_norm", "az_nas_complexity", "
 RULES = ("mean_rank", "log_rank_product", "vote")
 
 
+SENSITIVITY = RESULTS / "nb201_cifar10_naswot_sensitivity.csv.xz"
+
+
+def add_naswot_seed1(data) -> None:
+    """NASWOT's seed stability: the full-space export (batch 128, seeds 0/0) against batch seed 1 / init seed 0
+    at batch 128 on 500 cells (``nb201_cifar10_naswot_sensitivity.csv.xz``), as column ``naswot`` of seed 1."""
+    import pandas as pd
+
+    if not SENSITIVITY.is_file() or data.seed1 is None:
+        return
+    d = pd.read_csv(SENSITIVITY)
+    d = d[(d.batch_seed == 1) & (d.init_seed == 0) & (d.batch_size == 128)].set_index("index")["score"]
+    data.seed1 = data.seed1.join(pd.DataFrame({"naswot": d, "naswot__status": "ok"}), how="outer")
+    data.sources["naswot_seed1"] = f"{SENSITIVITY.name}: batch seed 1, init seed 0, batch 128 ({len(d)} cells)"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--store", default=None, help="read this proxy store instead of the committed exports")
@@ -68,6 +84,7 @@ def main(argv=None) -> int:
     data = load_study_data(src, None if args.store else (args.seed1_export if Path(args.seed1_export).is_file()
                                                          else None), CLEAN_EXPORT)
     table = load_nb201_table()
+    add_naswot_seed1(data)
     pools = study_pools(data, table, sample_cells=random_cells(3000, seed=0), naslib_cells=naslib_cells_of(data),
                         cheap=CHEAP, naslib=NASLIB)
     res = run_study(pools, data, table, draws=args.draws, fewshot_draws=args.fewshot_draws, runs=args.runs,

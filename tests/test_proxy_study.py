@@ -190,3 +190,11 @@ def test_ensemble_search_by_hand():
     assert r.ensemble_std == 0.0
     with pytest.raises(NwotError, match="same index"):
         ensemble_search(s, acc, 5, 2, single=pd.Series([1.0, 2.0], index=[5, 6]))
+
+
+def test_config_fields_ignore_a_source_note():
+    from nwot.study.proxy_correlations import config_fields
+
+    f = config_fields(CFG + " (NB201 table 'flops')")
+    assert (f["bs"], f["mode"], f["v"]) == ("32", "clean", "1.2")
+    assert config_fields("naswot") == {}

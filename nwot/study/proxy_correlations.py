@@ -97,11 +97,13 @@ def parse_accuracy_column(name: str) -> Dict[str, object]:
 
 
 def config_fields(config: str) -> Dict[str, str]:
-    """The ``key=value`` fields of a config id ``name[k=v,...]`` (empty for a non-proxy id)."""
+    """The ``key=value`` fields of a config id ``name[k=v,...]`` (anything after the ``]``, such as a note on the
+    column's source, is ignored; empty for a non-proxy id)."""
     name, sep, rest = config.partition("[")
-    if not sep or not rest.endswith("]"):
+    body, close, _ = rest.partition("]")
+    if not sep or not close:
         return {}
-    return dict(kv.split("=", 1) for kv in rest[:-1].split(",") if "=" in kv)
+    return dict(kv.split("=", 1) for kv in body.split(",") if "=" in kv)
 
 
 def oriented(df: pd.DataFrame, columns: Sequence[ColumnInfo]) -> pd.DataFrame:

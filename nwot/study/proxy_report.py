@@ -30,7 +30,8 @@ from nwot.study.proxy_study import ACCURACY, AZ_NAS, OTHER_ACCURACIES, Pool, Stu
 FEWSHOT_KS = (10, 20, 50, 100, 1000)
 #: Best-of-N sizes of the search replays (N = 1000 only on pools of >= 1000 cells).
 SEARCH_NS = (100, 1000)
-#: Size of the label-free subset used by the search (fixed before any result was seen).
+#: Largest label-free subset used by the search (fixed before any result was seen); the pool's every column
+#: where the rule keeps them all.
 SEARCH_SUBSET = 3
 
 
@@ -39,10 +40,11 @@ def subsets(pool: Pool, matrix: pd.DataFrame, stability: Mapping[str, float]) ->
     cols = [c.column for c in pool.columns]
     out = {f"all {len(cols)}": {"columns": cols, "how": "every column of the pool"}}
     for size in (3, 5):
-        if size < len(cols):
+        if size <= len(cols):
             ch = select_label_free(matrix, size=size, stability=stability)
-            out[f"label-free {len(ch.chosen)}"] = {"columns": ch.chosen, "how": ch.rule, "dropped": ch.dropped,
-                                                   "consensus": ch.consensus}
+            if ch.chosen != cols and all(ch.chosen != v["columns"] for v in out.values()):
+                out[f"label-free <={size}"] = {"columns": ch.chosen, "how": ch.rule, "dropped": ch.dropped,
+                                               "consensus": ch.consensus}
     if all(c in cols for c in AZ_NAS):
         out["az_nas (paper's 4)"] = {"columns": list(AZ_NAS), "how": "AZ-NAS's own combination (its paper, Eq. 10)"}
     return out
@@ -67,9 +69,11 @@ def fewshot_rows(pool: Pool, accuracy: pd.Series, draws: int) -> List[dict]:
     y = accuracy.loc[pool.frame.index].to_numpy(dtype=float)
     o = oriented(pool.frame, pool.columns)
     archs = pool.archs.loc[pool.frame.index].tolist()
+    ens = aggregate(o, "mean_rank").to_frame()  # label-free: proxy values of the pool's cells only
     out = []
     for variant, x in (("proxies + encoding", features(o, archs)), ("proxies only", features(o, None)),
-                       ("encoding only", features(None, archs))):
+                       ("encoding only", features(None, archs)),
+                       ("proxies + encoding + mean-rank ensemble", features(o.join(ens), archs))):
         for r in fewshot_table(x, y, FEWSHOT_KS, draws=draws, seed=0).values():
             d = asdict(r)
             d.pop("per_draw")
@@ -85,17 +89,24 @@ def run_study(pools: Mapping[str, Pool], data: StudyData, table: pd.DataFrame, *
     acc = table[ACCURACY].astype(float)
     res: dict = {"pools": {}, "correlations": [], "other_datasets": [], "matrices": {}, "stability": {},
                  "ensembles": [], "fewshot": [], "search": []}
-    s0 = oriented(data.seed0, [c for p in pools.values() for c in p.columns if c.column in data.seed0])
-    s1 = oriented(data.seed1, [c for p in pools.values() for c in p.columns
-                               if data.seed1 is not None and c.column in data.seed1]) \
-        if data.seed1 is not None else None
-    stab = seed_stability(s0.loc[:, ~s0.columns.duplicated()], s1.loc[:, ~s1.columns.duplicated()],
-                          list(s1.columns)) if s1 is not None else {}
-    res["stability"] = {"cells": int(len(s1.index.intersection(s0.index))) if s1 is not None else 0,
-                        "spearman": stab}
+    infos = {c.column: c for p in pools.values() for c in p.columns}
+    base0 = data.seed0.drop(columns=[c for c in ("naswot", "naswot__status") if c in data.seed0])
+    if data.naswot is not None:
+        base0 = base0.join(pd.DataFrame({"naswot": data.naswot}), how="outer")
+    stab: Dict[str, float] = {}
+    counts: Dict[str, int] = {}
+    if data.seed1 is not None:
+        cols = [c for n, c in infos.items() if n in data.seed1 and n in base0]
+        s0, s1 = oriented(base0, cols), oriented(data.seed1, cols)
+        stab = seed_stability(s0, s1, [c.column for c in cols])
+        counts = {n: int((s0[n].reindex(s1.index).notna() & s1[n].notna()).sum()) for n in stab}
+    res["stability"] = {"spearman": stab, "cells": counts,
+                        "rule": "batch seed and init seed 0 vs 1 (naswot: batch seed 0 vs 1, init seed 0)"}
     for name, pool in pools.items():
         res["pools"][name] = {"cell_set": pool.cell_set, "cells": int(len(pool.frame)),
-                              "columns": [c.column for c in pool.columns]}
+                              "columns": [c.column for c in pool.columns],
+                              "accuracy_mean": float(acc.loc[pool.frame.index].mean()),
+                              "accuracy_max": float(acc.loc[pool.frame.index].max())}
         log(f"{name}: {len(pool.frame)} cells x {len(pool.columns)} columns: correlations")
         rows = correlation_table(pool.frame, pool.columns, acc, cell_set=pool.cell_set, accuracy_name=ACCURACY,
                                  draws=draws)
@@ -112,8 +123,7 @@ def run_study(pools: Mapping[str, Pool], data: StudyData, table: pd.DataFrame, *
         res["ensembles"] += [dict(d, pool=name) for d in ensemble_rows(pool, subs, acc, rules, draws)]
         log(f"{name}: few-shot")
         res["fewshot"] += fewshot_rows(pool, acc, fewshot_draws)
-        search_sub = next((v for k, v in subs.items() if k == f"label-free {SEARCH_SUBSET}"),
-                          next(iter(subs.values())))
+        search_sub = subs.get(f"label-free <={SEARCH_SUBSET}", next(iter(subs.values())))
         ns = [n for n in SEARCH_NS if n <= len(pool.frame)]
         if ns and "naswot" in [c.column for c in pool.columns]:
             log(f"{name}: search N={ns} x {runs} runs")
@@ -121,6 +131,7 @@ def run_study(pools: Mapping[str, Pool], data: StudyData, table: pd.DataFrame, *
             for r in search_rows(o[search_sub["columns"]], acc, ns, runs, rule="mean_rank", single=o["naswot"],
                                     seed=0).values():
                 d = asdict(r)
+                d["pool_cells"] = d.pop("pool")
                 d.update({"pool": name, "ensemble": f"mean_rank: {', '.join(search_sub['columns'])}"})
                 res["search"].append(d)
     return res

@@ -51,9 +51,9 @@ def correlations_markdown(res: Mapping) -> str:
         out.append("")
     st = res["stability"]
     if st["spearman"]:
-        out += [f"## Seed stability (batch seed and init seed 0 vs 1, {st['cells']} cells, Spearman ρ)", "",
-                "| proxy | ρ |", "|---|---|"] + [f"| {k} | {v:.3f} |" for k, v in sorted(st["spearman"].items(),
-                                                                                       key=lambda kv: -kv[1])]
+        out += [f"## Seed stability ({st['rule']}; Spearman ρ)", "",
+                "| proxy | ρ | cells |", "|---|---|---|"] + [
+            f"| {k} | {v:.3f} | {st['cells'][k]} |" for k, v in sorted(st["spearman"].items(), key=lambda kv: -kv[1])]
         out.append("")
     out += ["The proxy-proxy Spearman matrices are in `proxies_correlations.json` (`matrices`).", ""]
     return "\n".join(out)
@@ -84,13 +84,13 @@ def ensembles_markdown(res: Mapping) -> str:
                    f"{r['kendall_mean']:.3f} ± {r['kendall_std']:.3f} | {r['spearman_mean']:.3f} ± "
                    f"{r['spearman_std']:.3f} |")
     out += ["", "## Search with the ensemble (best-of-N from stored scores)", "",
-            "Per run, N cells drawn uniformly with replacement from the pool; the ensemble (label-free subset of 3, "
+            "Per run, N cells drawn uniformly with replacement from the pool; the ensemble (label-free subset of <= 3, "
             "mean rank computed within the N drawn cells; fixed before any result was seen) picks one; NASWOT alone, "
             "the oracle and a random cell on the same draws. CIFAR-10 test accuracy (%) of the pick, mean ± std.", "",
             "| pool | N | runs | ensemble | ensemble pick | NASWOT pick | oracle | random |",
             "|---|---|---|---|---|---|---|---|"]
     for r in res["search"]:
-        out.append(f"| {r['pool']} ({r['pool_cells'] if 'pool_cells' in r else r['pool']}) | {r['n']} | {r['runs']} | "
+        out.append(f"| {r['pool']} ({r['pool_cells']} cells) | {r['n']} | {r['runs']} | "
                    f"{r['ensemble']} | {r['ensemble_mean']:.2f} ± {r['ensemble_std']:.2f} | "
                    f"{r['single_mean']:.2f} ± {r['single_std']:.2f} | {r['oracle_mean']:.2f} ± {r['oracle_std']:.2f} | "
                    f"{r['random_mean']:.2f} ± {r['random_std']:.2f} |")
