@@ -140,7 +140,7 @@ def plot(res: Mapping, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 6), gridspec_kw={"width_ratios": [2, 1]})
+    fig, axes = plt.subplots(1, 3, figsize=(20, 6.5), gridspec_kw={"width_ratios": [2, 1, 1.6]})
     ax = axes[0]
     rows = [r for r in res["correlations"] if r["pool"] == "naslib725"] or res["correlations"]
     ens = [r for r in res["ensembles"] if r["pool"] == (rows[0]["pool"] if rows else None)][:4]
@@ -163,6 +163,14 @@ def plot(res: Mapping, path: Path) -> Path:
     ax.set_ylabel("CIFAR-10 test accuracy of the pick (%)")
     ax.legend(fontsize=8)
     ax.set_title("best-of-N search replays (500 runs)", fontsize=9)
+    ax = axes[2]
+    name = max(res["matrices"], key=lambda k: len(res["matrices"][k]["columns"]))
+    mat = res["matrices"][name]
+    im = ax.imshow(mat["spearman"], vmin=-1, vmax=1, cmap="RdBu_r")
+    ax.set_xticks(range(len(mat["columns"])), mat["columns"], rotation=90, fontsize=6)
+    ax.set_yticks(range(len(mat["columns"])), mat["columns"], fontsize=6)
+    ax.set_title(f"proxy-proxy Spearman ρ, pool {name} ({res['pools'][name]['cells']} cells)", fontsize=9)
+    fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
