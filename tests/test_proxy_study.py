@@ -198,3 +198,49 @@ def test_config_fields_ignore_a_source_note():
     f = config_fields(CFG + " (NB201 table 'flops')")
     assert (f["bs"], f["mode"], f["v"]) == ("32", "clean", "1.2")
     assert config_fields("naswot") == {}
+
+
+def test_sample_pool_is_the_stored_prefix_in_draw_order():
+    from nwot.study.proxy_study import stored_prefix
+
+    cols = [ColumnInfo("a", "snip", 1, CFG), ColumnInfo("b", "snip", 1, CFG)]
+    df = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0], "a__status": ["ok", "ok", "no_path", "ok"],
+                       "b": [1.0, 2.0, 3.0, 4.0], "b__status": ["ok", None, "ok", "ok"]}, index=[10, 11, 12, 13])
+    # draw order 13, 12, 99 (never scored), 10: 13 and 12 are stored (12 as a failure), 99 ends the prefix
+    assert stored_prefix(df, [13, 12, 99, 10], cols).index.tolist() == [13, 12]
+    # 11 lacks b: it ends the prefix although 10 after it is complete
+    assert stored_prefix(df, [10, 11, 13], cols).index.tolist() == [10]
+    assert stored_prefix(df, [10, 13], cols).index.tolist() == [10, 13]
+
+
+def test_run_study_keeps_fewshot_apart_and_stamps_every_row():
+    pytest.importorskip("lightgbm")
+    import nwot
+    from nwot.proxies import get_proxy
+    from nwot.study.proxy_report import run_study
+    from nwot.study.proxy_study import StudyData, study_pools
+
+    table = nwot.load_nb201_table()
+    cells = list(range(120))
+    acc = table.loc[cells, "cifar10/ori-test@200"].to_numpy()
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"flops": table.loc[cells, "flops"].to_numpy(), "snip": acc + rng.normal(0, 5, 120),
+                       "jacov": acc + rng.normal(0, 10, 120)}, index=cells)
+    for c in list(df.columns):
+        df[f"{c}__status"] = "ok"
+    configs = {c: get_proxy(c).config_id("clean") for c in ("flops", "snip", "jacov")}
+    data = StudyData(df, configs)
+    pools = study_pools(data, table, sample_cells=[], naslib_cells=cells, cheap=(), naslib=("flops", "snip", "jacov"))
+    assert list(pools) == ["naslib725", "suite"] and len(pools["naslib725"].frame) == 120
+    res = run_study({"naslib725": pools["naslib725"]}, data, table, draws=20, fewshot_draws=2, runs=5,
+                    rules=("mean_rank", "vote"))
+    assert {r["column"] for r in res["correlations"]} == {"flops", "snip", "jacov"}
+    assert all(r["protocol.cells"] == 120 and r["protocol.epochs"] == 200 for r in res["correlations"])
+    snip = next(r for r in res["correlations"] if r["column"] == "snip")
+    assert snip["kendall_lo"] <= snip["kendall_tau"] <= snip["kendall_hi"]
+    # few-shot: only k leaving >= 50 held-out cells (10, 20, 50), four feature sets, never in the ensemble rows
+    assert sorted({r["k"] for r in res["fewshot"]}) == [10, 20, 50]
+    assert all(r["evaluated"] == 120 - r["k"] for r in res["fewshot"])
+    assert {r["rule"] for r in res["ensembles"]} == {"mean_rank", "vote"}
+    assert not any("k" in r for r in res["ensembles"])
+    assert res["search"] == []  # N = 100 needs a pool of >= 100 draws of naswot: no naswot column here

@@ -82,12 +82,27 @@ def load_study_data(export, seed1_export=None, naswot_export=None) -> StudyData:
                                            "naswot": str(naswot_export or "")})
 
 
-def _pool(name: str, cell_set: str, frame: pd.DataFrame, columns: List[ColumnInfo], archs: pd.Series) -> Pool:
+def stored_mask(frame: pd.DataFrame, columns: Sequence[ColumnInfo]) -> np.ndarray:
+    """Rows where every column is stored (a value, or a failure with its status)."""
     stored = np.ones(len(frame), dtype=bool)
     for c in columns:
         st = f"{c.column}__status"
+        if c.column not in frame:
+            return np.zeros(len(frame), dtype=bool)
         stored &= (frame[st].notna() if st in frame else frame[c.column].notna()).to_numpy()
-    f = frame.loc[stored]
+    return stored
+
+
+def stored_prefix(frame: pd.DataFrame, cells: Sequence[int], columns: Sequence[ColumnInfo]) -> pd.DataFrame:
+    """The rows of ``cells`` in that order up to the first cell where a column is not stored (a prefix of a
+    random sample is itself a uniform sample; cells stored beyond a gap are left out)."""
+    sub = frame.reindex(pd.Index(list(cells)))
+    ok = stored_mask(sub, columns)
+    return sub.iloc[:len(ok) if ok.all() else int(np.argmin(ok))]
+
+
+def _pool(name: str, cell_set: str, frame: pd.DataFrame, columns: List[ColumnInfo], archs: pd.Series) -> Pool:
+    f = frame.loc[stored_mask(frame, columns)]
     return Pool(name, f"{cell_set} ({len(f)} cells)", f, columns, archs.loc[f.index])
 
 
@@ -118,13 +133,10 @@ def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[
         cols = [infos[c] for c in want if c in infos]
         if not cols:
             continue
-        sub = d0.loc[d0.index.intersection(pd.Index(list(cells)))]
-        if name == "sample3000":  # the prefix in draw order: any prefix of the sample is a uniform sample
-            order = [c for c in cells if c in sub.index]
-            sub = sub.loc[order]
-            ok = _pool(name, words, sub, cols, archs_all).frame.index
-            pos = [i for i, c in enumerate(order) if c not in set(ok)]
-            sub = sub.loc[order[:pos[0]] if pos else order]
+        if name == "sample3000":
+            sub = stored_prefix(d0, cells, cols)
+        else:
+            sub = d0.loc[d0.index.intersection(pd.Index(list(cells)))]
         out[name] = _pool(name, words, sub.sort_index(), cols, archs_all)
     suite = [c for c in infos.values() if c.column in d0]
     if suite:
