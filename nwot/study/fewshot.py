@@ -88,7 +88,10 @@ def features(scores: Optional[pd.DataFrame], archs: Optional[Sequence[str]]) -> 
 def fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, cfg: BoostConfig,
                 seed: int) -> np.ndarray:
     """Fit LightGBM on the training cells, predict the others."""
-    import lightgbm as lgb
+    try:
+        import lightgbm as lgb
+    except ModuleNotFoundError:
+        raise NwotError("the few-shot models need LightGBM: pip install 'nwot[fewshot]' (lightgbm>=4)") from None
 
     params = {"objective": "regression", "learning_rate": cfg.learning_rate, "num_leaves": cfg.num_leaves,
               "min_data_in_leaf": cfg.min_child_samples, "min_sum_hessian_in_leaf": 1e-3,
