@@ -15,9 +15,10 @@ subset, shared data MANIFEST §1.8), ``sample3000``
 without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` overrides a paper
 batch; ``--shard I/N`` takes every N-th cell from the I-th. Network: NB201 ``TinyNetwork`` (C=16,
 N=5, 10 classes) built under ``nwot.torch_seed(--init-seed)``; batch: ``nwot.scoring_batch(cifar10,
-128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of
-``--cells`` for the requested proxies and modes (``--export-all-configs``: every current config in
-the store) (``nwot.scores.proxy_store.export_wide``) with provenance.
+128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for
+the requested proxies and modes (``--export-all-configs``: every current config in the store)
+(``nwot.scores.proxy_store.export_wide``) with provenance. The scoring loop is
+:func:`nwot.scores.proxy_job.score_proxy_cells` (also behind ``nwot score-space --proxies``).
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 
 from nwot.study.provenance import command_line, git_state, machine  # noqa: E402
 
@@ -87,25 +87,6 @@ def parse_batch_sizes(s: str) -> dict:
     return out
 
 
-def jobs(names, modes, batch_sizes, args):
-    """(name, mode, proxy instance, store key) per distinct configuration requested."""
-    from nwot.proxies import get_proxy
-    from nwot.scores.proxy_store import proxy_key
-
-    out, seen = [], set()
-    for name in names:
-        for mode in modes:
-            p = get_proxy(name)
-            if name in batch_sizes:
-                p.set_batch_size(batch_sizes[name])
-            m = p.resolve_mode(mode)
-            key = proxy_key(SPACE, DATASET, args.batch_seed, args.init_seed, p, m)
-            if key.score_name not in seen:
-                seen.add(key.score_name)
-                out.append((name, m, key))
-    return out
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cells", default="naslib725")
@@ -128,14 +109,13 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     import torch
-    from tqdm import tqdm
 
     import nwot
     from nwot.adapters.embedded import nb201_arch_strings
-    from nwot.errors import check_choice
-    from nwot.proxies import resolve_names, score_proxies
-    from nwot.scores.proxy_store import DEFAULT_BATCH_IMAGES, export_wide, labelled_batch
-    from nwot.scores.store import ScoreRow, ScoreStore
+    from nwot.proxies import resolve_names
+    from nwot.scores.proxy_job import proxy_jobs, score_proxy_cells
+    from nwot.scores.proxy_store import DEFAULT_BATCH_IMAGES, export_wide
+    from nwot.scores.store import ScoreStore
     from nwot.spaces.nb201.model import build_nb201
 
     torch.set_num_threads(args.threads)
@@ -143,9 +123,8 @@ def main(argv=None) -> int:
     drop = set(resolve_names(args.exclude)) if args.exclude else set()
     names = [nm for nm in names if nm not in drop]
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    for m in modes:
-        check_choice("mode", m, ("clean", "reference"))
-    todo_jobs = jobs(names, modes, parse_batch_sizes(args.batch_sizes), args)
+    batch_sizes = parse_batch_sizes(args.batch_sizes)
+    todo_jobs = proxy_jobs(SPACE, DATASET, names, modes, args.batch_seed, args.init_seed, batch_sizes)
     cells = cell_indices(args.cells, args.sample_seed)
     if args.limit is not None:  # the first N cells of the set: a re-run resumes the same N, never adds more
         cells = cells[:args.limit]
@@ -155,48 +134,28 @@ def main(argv=None) -> int:
     store = ScoreStore(args.store)
     started = time.time()
     scored = 0
+
+    def build(a):
+        with nwot.torch_seed(args.init_seed):
+            return build_nb201(a, num_classes=10)
+
     if not args.export_only:
-        batch = labelled_batch(DATASET, DEFAULT_BATCH_IMAGES, args.batch_seed)
-        done = {key.score_name: store.done(key) for _, _, key in todo_jobs}
-        pending = [c for c in cells if any(archs[c] not in done[k.score_name] for _, _, k in todo_jobs)]
-        print(f"{len(cells)} cells, {len(todo_jobs)} proxy configs, {len(pending)} cells with work; "
-              f"store {args.store}", flush=True)
-        bar = tqdm(pending, unit="cell", disable=args.no_progress, mininterval=10)
-        for c in bar:
-            arch = archs[c]
-            want = [(nm, m, k) for nm, m, k in todo_jobs if arch not in done[k.score_name]]
-
-            def build(a=arch):
-                with nwot.torch_seed(args.init_seed):
-                    return build_nb201(a, num_classes=10)
-
-            rows = []
-            for mode in sorted({m for _, m, _ in want}):
-                sel = [(nm, k) for nm, m, k in want if m == mode]
-                bs = {nm: k.batch_size for nm, k in sel if nm in parse_batch_sizes(args.batch_sizes)}
-                res = score_proxies(build, batch, [nm for nm, _ in sel], mode=mode, seed=args.batch_seed,
-                                    batch_sizes=bs or None)
-                for nm, k in sel:
-                    r = res[nm]
-                    if r.config != k.score_name:
-                        raise RuntimeError(f"config mismatch for {nm}: {r.config} != {k.score_name}")
-                    rows.append((k, ScoreRow(arch, r.value, r.seconds, c, "cpu", r.status.value, r.reason or None)))
-            for k in {k.score_name: k for k, _ in rows}.values():
-                store.put(k, [row for kk, row in rows if kk.score_name == k.score_name])
-            for k, _ in rows:
-                done[k.score_name].add(arch)
-            scored += 1
-        bar.close()
+        print(f"{len(cells)} cells, {len(todo_jobs)} proxy configs; store {args.store}", flush=True)
+        res = score_proxy_cells(store, [(c, archs[c]) for c in cells], build, todo_jobs, dataset=DATASET,
+                                batch_seed=args.batch_seed, batch_sizes=batch_sizes, progress=not args.no_progress)
+        print(f"{res.pending} cells had work", flush=True)
+        scored = res.scored
     if args.export:
         from nwot.scores.proxy_store import column_label, stored_keys
 
         if args.export_all_configs:
             keys = stored_keys(store, SPACE, DATASET, args.batch_seed, args.init_seed)
         else:
-            keys = {column_label(k.score_name): k for _, _, k in todo_jobs}
+            keys = {column_label(j.key.score_name): j.key for j in todo_jobs}
         prov = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(threads=args.threads),
                 "date": datetime.datetime.now().isoformat(timespec="seconds"), "cells_spec": args.cells,
                 "sample_seed": args.sample_seed, "network": "NB201 TinyNetwork C=16 N=5, 10 classes",
+                "cell_sets": {nm: cell_indices(nm) for nm in args.cells.split(",") if nm.strip() == "naslib725"},
                 "batch": f"nwot.scoring_batch(cifar10, {DEFAULT_BATCH_IMAGES}, seed={args.batch_seed}) + labels"}
         path, rows = export_wide(store, SPACE, DATASET, keys, args.export, prov, indices=cells)
         print(f"exported {rows} cells x {len(keys)} columns to {path}")

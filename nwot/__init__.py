@@ -15,6 +15,14 @@ strategies on one driver. Public API (imported lazily, so ``import nwot`` is che
     nwot.Budget, nwot.ScoreResult, nwot.SearchResult, nwot.SearchReport, nwot.Evaluation
     nwot.scoring_batch(dataset, batch_size, seed)        the images; nwot.torch_seed(seed) a seeded init
     nwot.load_nb201_table()                              the embedded NB201 table (pandas)
+    nwot.score_proxies(build, batch, "snip,synflow")     zero-cost proxies on one network (shared passes)
+    nwot.score_arch_proxies(arch, "all")                 ... on one architecture, as the proxy store scores it
+    nwot.get_proxy / list_proxies                        the proxy registry (24 proxies)
+    nwot.proxy_correlations(store_or_export)             per-proxy tau / rho table with bootstrap intervals
+    nwot.rank_ensemble(oriented_scores, rule)            label-free rank aggregation (mean_rank, log_rank_product, vote)
+    nwot.select_label_free(matrix, size=3)               a proxy subset chosen without accuracies
+    nwot.fewshot_draws(x, acc, k)                        few-shot LightGBM, evaluated on held-out cells only
+    nwot.ensemble_search(scores, acc, n, runs)           best-of-N search with an ensemble, from stored scores
     nwot.NwotError, nwot.OutOfSpaceError                 what bad input raises
 
 The modules: ``nwot.proxies`` (scores), ``nwot.spaces``, ``nwot.adapters``, ``nwot.evaluators``,
@@ -50,6 +58,15 @@ _EXPORTS = {
     "scoring_batch": "nwot.data.datasets",
     "torch_seed": "nwot.seeding",
     "load_nb201_table": "nwot.adapters.embedded",
+    "score_proxies": "nwot.proxies.run",
+    "get_proxy": "nwot.proxies.base",
+    "list_proxies": "nwot.proxies.base",
+    "score_arch_proxies": "nwot.api",
+    "proxy_correlations": "nwot.api",
+    "rank_ensemble": "nwot.study.ensembles",
+    "select_label_free": "nwot.study.ensembles",
+    "fewshot_draws": "nwot.study.fewshot",
+    "ensemble_search": "nwot.study.ensemble_search",
     "NwotError": "nwot.errors",
     "OutOfSpaceError": "nwot.errors",
 }

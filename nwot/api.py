@@ -92,3 +92,73 @@ def naswot_search(*, space: str = "nb201", dataset: str = "cifar10", n: int = 10
                         data_dir=data_dir, threads=threads, workers=workers)
     return setup.run("naswot", Budget(evaluations=n), runs=runs, seed=seed, options={"n": n}, progress=progress,
                      on_result=on_result)
+
+
+def score_arch_proxies(arch: Any, proxies: Any = "all", *, space: str = "nb201", dataset: str = "cifar10",
+                       batch_size: int = 128, seed: int = 0, init_seed: Optional[int] = None, mode: str = "clean",
+                       device: Optional[str] = None, data_dir=None) -> Dict[str, Any]:
+    """Zero-cost proxies (``"all"``, ``"synflow,snip"`` or a list) on one untrained network, with the shared
+    passes computed once (:func:`nwot.proxies.score_proxies`).
+
+    The batch is :func:`nwot.scores.proxy_store.labelled_batch` (``batch_size`` images of ``seed`` with their
+    labels; each proxy takes its paper's part of it), the network ``space.build(arch)`` under
+    ``nwot.torch_seed(init_seed)`` (default ``seed``), exactly as the proxy store's scoring job. Returns
+    name -> :class:`nwot.proxies.base.ProxyResult`; an unknown name raises, listing the known ones.
+    """
+    from nwot.data.datasets import DATASETS
+    from nwot.proxies.run import resolve_names, score_proxies
+    from nwot.scores.proxy_store import labelled_batch
+    from nwot.seeding import torch_seed
+
+    names = resolve_names(proxies)  # before any work: a bad name fails fast
+    sp = get_space(space)
+    bench_name = DEFAULT_BENCHMARK.get(space)
+    if bench_name is not None:
+        bench = get_benchmark(bench_name)
+        a = sp.decode(bench.arch(bench.index_of(parse_arch_text(arch))))
+    else:
+        a = sp.decode(arch) if isinstance(arch, str) else arch
+    if dataset not in DATASETS:
+        raise NwotError(f"unknown dataset {dataset!r}; allowed: {', '.join(map(repr, DATASETS))}")
+    n_cls = DATASETS[dataset].num_classes
+    batch = labelled_batch(dataset, batch_size, seed, data_dir=data_dir, num_classes=n_cls)
+    ins = seed if init_seed is None else init_seed
+
+    def build():
+        with torch_seed(ins):
+            return sp.build(a, num_classes=n_cls)
+
+    return score_proxies(build, batch, names, mode=mode, device=device, seed=seed)
+
+
+def proxy_correlations(scores, proxies: Any = None, *, accuracy: str = "cifar10/ori-test@200", draws: int = 1000,
+                       seed: int = 0) -> list:
+    """The per-proxy correlation table (:func:`nwot.study.proxy_correlations.correlation_table`) of a proxy store
+    (``.sqlite``, every current config at seeds 0) or a wide export (``.csv`` / ``.csv.xz`` with its provenance
+    JSON), against the embedded NB201 table's ``accuracy`` column. Each proxy is evaluated on the cells it has
+    stored; ``proxies`` (comma list / list of column labels, e.g. ``"snip,naswot@bs32"``) keeps only those.
+    Returns :class:`nwot.study.proxy_correlations.CorrelationRow` s, best Kendall tau first."""
+    from pathlib import Path
+
+    from nwot.adapters.embedded import load_nb201_table
+    from nwot.study.proxy_correlations import columns_from_configs, correlation_table
+    from nwot.study.proxy_study import load_study_data
+
+    path = Path(scores)
+    if not path.is_file():
+        raise NwotError(f"score file {str(path)!r} does not exist (a proxy store .sqlite or a wide export .csv[.xz])")
+    data = load_study_data(path)
+    cols = columns_from_configs(data.configs)
+    if proxies is not None:
+        want = [p.strip() for p in proxies.split(",")] if isinstance(proxies, str) else list(proxies)
+        known = [c.column for c in cols]
+        bad = [w for w in want if w not in known]
+        if bad:
+            raise NwotError(f"no stored column {bad} in {path}; stored: {', '.join(known)}")
+        cols = [c for c in cols if c.column in want]
+    table = load_nb201_table()
+    if accuracy not in table.columns:
+        acc_cols = [c for c in table.columns if "@" in c and "/" in c and ("test" in c or "valid" in c)]
+        raise NwotError(f"unknown accuracy column {accuracy!r}; allowed: {', '.join(acc_cols)}")
+    return correlation_table(data.seed0, cols, table[accuracy].astype(float), cell_set=f"stored cells of {path.name}",
+                             accuracy_name=accuracy, draws=draws, seed=seed)

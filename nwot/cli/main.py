@@ -22,7 +22,7 @@ from nwot import __version__  # noqa: E402
 from nwot.errors import NwotError  # noqa: E402
 
 #: Subcommand modules of this package, each with ``register(subparsers)``, in help order.
-SUBCOMMAND_MODULES = ("score", "search", "bench", "score_space", "explore", "info")
+SUBCOMMAND_MODULES = ("score", "search", "bench", "score_space", "study", "explore", "info")
 
 
 def build_parser() -> argparse.ArgumentParser:

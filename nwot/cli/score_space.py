@@ -7,7 +7,51 @@ import sys
 from nwot.cli.common import add_scoring_args
 
 
+def cmd_score_proxies_space(args: argparse.Namespace) -> int:
+    """``--proxies``: the resumable proxy job (:func:`nwot.scores.proxy_job.score_proxy_cells`) over the space."""
+    from nwot.data.datasets import DATASETS
+    from nwot.errors import NwotError
+    from nwot.proxies import resolve_names
+    from nwot.scores.proxy_job import proxy_jobs, score_proxy_cells
+    from nwot.scores.proxy_store import column_label, export_wide
+    from nwot.scores.scorer import space_archs
+    from nwot.scores.store import ScoreStore
+    from nwot.seeding import torch_seed
+    from nwot.spaces.base import get_space
+    from nwot.study.provenance import machine
+
+    names = resolve_names(args.proxies)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if args.dataset not in DATASETS:
+        raise NwotError(f"unknown dataset {args.dataset!r}; allowed: {', '.join(map(repr, DATASETS))}")
+    n_cls = DATASETS[args.dataset].num_classes
+    init_seed = args.seed if args.init_seed is None else args.init_seed
+    jobs = proxy_jobs(args.space, args.dataset, names, modes, args.seed, init_seed)
+    sp = get_space(args.space)
+    cells = list(enumerate(space_archs(args.space, limit=args.limit)))
+
+    def build(a):
+        with torch_seed(init_seed):
+            return sp.build(sp.decode(a), num_classes=n_cls)
+
+    with ScoreStore(args.store) as store:
+        res = score_proxy_cells(store, cells, build, jobs, dataset=args.dataset, batch_seed=args.seed,
+                                device=args.device or "cpu", batch_images=args.batch_size, data_dir=args.data_dir,
+                                num_classes=n_cls, progress=not args.quiet)
+        print(f"{res.cells} cells x {res.configs} proxy configs: {res.cells - res.pending} already complete, "
+              f"{res.scored} scored -> {args.store}")
+        if args.export:
+            keys = {column_label(j.key.score_name): j.key for j in jobs}
+            path, rows = export_wide(store, args.space, args.dataset, keys, args.export,
+                                     {"command": args.command_line, "machine": machine()},
+                                     indices=[c for c, _ in cells])
+            print(f"exported {rows} cells x {len(keys)} proxies -> {path}")
+    return 0
+
+
 def cmd_score_space(args: argparse.Namespace) -> int:
+    if args.proxies is not None:
+        return cmd_score_proxies_space(args)
     from nwot.scores.job import ScoringInterrupted, export_scores, score_space
     from nwot.scores.scorer import ScoreConfig, space_archs
     from nwot.scores.store import ScoreStore
@@ -70,5 +114,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="serial: torch intra-op threads in this process (default: measured, see --workers)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--proxies", default=None,
+                   help="zero-cost proxies instead of NASWOT: a comma list or 'all' (nwot.proxies), one store key per "
+                        "configuration; --export then writes the wide proxy export (index, arch, <proxy>, "
+                        "<proxy>__status)")
+    p.add_argument("--modes", default="clean",
+                   help="with --proxies: clean, reference or clean,reference (default: clean)")
     add_scoring_args(p)
     p.set_defaults(func=cmd_score_space)
