@@ -89,7 +89,7 @@ def test_score_proxy_reproduces_the_committed_export(capsys):
 
     from nwot.scores.proxy_store import read_wide
 
-    export = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "nb201_proxies_seed0.csv.xz"
+    export = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "nb201_proxies_seed0.csv.xz"
     d = read_wide(export)
     assert main(["score", "117", "--proxy", "zico,synflow,snip,meco", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
