@@ -88,10 +88,13 @@ def test_readme_command_runs(cmd, tmp_path, monkeypatch, capsys):
         assert (tmp_path / "explore.html").stat().st_size > 10_000
     else:
         assert out.strip(), f"nwot {' '.join(argv)} printed nothing"
-    if argv[0] == "score" and argv[1] == "6111" and "--json" not in argv:
+    if argv[0] == "score" and argv[1] == "6111" and "--json" not in argv and "--proxy" not in argv:
         assert "94.37" in out  # the README's cell: 200-epoch CIFAR-10 test accuracy of NB201 cell 6111
+    if argv[0] == "score" and "--proxy" in argv:
+        for name in argv[argv.index("--proxy") + 1].split(","):
+            assert f"\n{name} " in "\n" + out and " ok " in out  # one row per proxy, with its status
     if argv[0] == "score-space":
-        assert "3 cells" in out and (tmp_path / "scores.csv.xz").is_file()
+        assert "3 cells" in out and (tmp_path / argv[argv.index("--export") + 1]).is_file()
     if argv[0] == "search" and "--csv" in argv:
         assert out.splitlines()[0].startswith("strategy") or "," in out.splitlines()[0]
 
