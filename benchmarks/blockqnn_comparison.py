@@ -22,20 +22,13 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def parse_args(argv=None):
+    from nwot.study.trained_comparison import add_train_args
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--part", choices=("table", "train", "report", "all"), default="all")
     p.add_argument("--split-seed", type=int, default=0, help="table: seed of the fit / held-out split")
     p.add_argument("--grid-step", type=float, default=None, help="table: step of the mu / rho grid (default 0.0025)")
-    p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--seeds", type=int, default=None)
-    p.add_argument("--train-evaluations", type=int, default=None)
-    p.add_argument("--train-size", type=int, default=None)
-    p.add_argument("--val-size", type=int, default=None)
-    p.add_argument("--test-images", type=int, default=None)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--checkpoint-dir", default=str(RESULTS / "work" / "papers_ckpt"))
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
+    add_train_args(p, RESULTS)
     return p.parse_args(argv)
 
 
@@ -44,6 +37,7 @@ def main(argv=None) -> int:
     import torch
 
     from nwot.study import blockqnn_report
+    from nwot.study.trained_comparison import train_kwargs
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)
@@ -51,11 +45,7 @@ def main(argv=None) -> int:
         blockqnn_report.table_part(out, split_seed=args.split_seed, script=__file__, argv=argv,
                                    grid_step=args.grid_step)
     if args.part in ("train", "all"):
-        blockqnn_report.train_part(out, args.preset, seeds=args.seeds, evaluations=args.train_evaluations,
-                                   data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir,
-                                   overrides={k: v for k, v in (("train_size", args.train_size),
-                                                                ("val_size", args.val_size)) if v is not None},
-                                   test_images=args.test_images)
+        blockqnn_report.train_part(out, args.preset, **train_kwargs(args))
     print(blockqnn_report.report(out, args.preset, script=__file__, argv=argv))
     return 0
 

@@ -22,21 +22,14 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def parse_args(argv=None):
+    from nwot.study.trained_comparison import add_train_args
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--part", choices=("table", "train", "report", "all"), default="all")
     p.add_argument("--runs", type=int, default=100, help="table: seeds per strategy")
     p.add_argument("--budget", type=int, default=None, help="table: models per REINFORCE / random run (default 1500)")
     p.add_argument("--beams", type=int, nargs="+", default=None, help="table: PNAS beam sizes (default 32 64)")
-    p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu")
-    p.add_argument("--seeds", type=int, default=None)
-    p.add_argument("--train-evaluations", type=int, default=None)
-    p.add_argument("--train-size", type=int, default=None)
-    p.add_argument("--val-size", type=int, default=None)
-    p.add_argument("--test-images", type=int, default=None)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--checkpoint-dir", default=str(RESULTS / "work" / "papers_ckpt"))
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
+    add_train_args(p, RESULTS)
     return p.parse_args(argv)
 
 
@@ -45,17 +38,14 @@ def main(argv=None) -> int:
     import torch
 
     from nwot.study import pnas_report
+    from nwot.study.trained_comparison import train_kwargs
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     if args.part in ("table", "all"):
         pnas_report.table_part(out, runs=args.runs, budget=args.budget, beams=args.beams, script=__file__, argv=argv)
     if args.part in ("train", "all"):
-        pnas_report.train_part(out, args.preset, seeds=args.seeds, evaluations=args.train_evaluations,
-                               data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir,
-                               overrides={k: v for k, v in (("train_size", args.train_size),
-                                                            ("val_size", args.val_size)) if v is not None},
-                               test_images=args.test_images)
+        pnas_report.train_part(out, args.preset, **train_kwargs(args))
     print(pnas_report.report(out, args.preset, script=__file__, argv=argv))
     return 0
 

@@ -21,20 +21,13 @@ RESULTS = REPO / "benchmarks" / "results"
 
 
 def parse_args(argv=None):
+    from nwot.study.trained_comparison import add_train_args
+
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--part", choices=("table", "train", "report", "all"), default="all")
     p.add_argument("--runs", type=int, default=100, help="table: seeds per strategy")
     p.add_argument("--evaluations", type=int, default=1000, help="table: models per run")
-    p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu", help="real-training size")
-    p.add_argument("--seeds", type=int, default=None, help="train: seeds per strategy (default: the preset's)")
-    p.add_argument("--train-evaluations", type=int, default=None, help="train: models per run (default: preset)")
-    p.add_argument("--train-size", type=int, default=None, help="train: override training images (smoke tests)")
-    p.add_argument("--val-size", type=int, default=None, help="train: override validation images (smoke tests)")
-    p.add_argument("--test-images", type=int, default=None, help="train: override test images of the report")
-    p.add_argument("--data-dir", default=None, help="CIFAR-10 python batches (default: $NWOT_DATA_DIR, shared/data)")
-    p.add_argument("--checkpoint-dir", default=str(RESULTS / "work" / "papers_ckpt"))
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(RESULTS))
+    add_train_args(p, RESULTS)
     return p.parse_args(argv)
 
 
@@ -43,17 +36,14 @@ def main(argv=None) -> int:
     import torch
 
     from nwot.study import regevo_report
+    from nwot.study.trained_comparison import train_kwargs
 
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     if args.part in ("table", "all"):
         regevo_report.table_part(out, runs=args.runs, evaluations=args.evaluations, script=__file__, argv=argv)
     if args.part in ("train", "all"):
-        regevo_report.train_part(out, args.preset, seeds=args.seeds, evaluations=args.train_evaluations,
-                                 data_dir=args.data_dir, checkpoint_dir=args.checkpoint_dir,
-                                 overrides={k: v for k, v in (("train_size", args.train_size),
-                                                              ("val_size", args.val_size)) if v is not None},
-                                 test_images=args.test_images)
+        regevo_report.train_part(out, args.preset, **train_kwargs(args))
     print(regevo_report.report(out, args.preset, script=__file__, argv=argv))
     return 0
 

@@ -152,3 +152,25 @@ def preset_dict(preset: TrainedPreset) -> Dict[str, Any]:
     d["train_overrides"] = dict(preset.train_overrides)
     d["build"] = dict(preset.build)
     return d
+
+
+def add_train_args(p, results: Path) -> None:
+    """The real-training options every papers' comparison script shares (``--part train``), and ``--out``."""
+    p.add_argument("--preset", choices=("cpu", "gpu"), default="cpu", help="real-training size")
+    p.add_argument("--seeds", type=int, default=None, help="train: seeds per strategy (default: the preset's)")
+    p.add_argument("--train-evaluations", type=int, default=None, help="train: models per run (default: preset)")
+    p.add_argument("--train-size", type=int, default=None, help="train: override training images (smoke tests)")
+    p.add_argument("--val-size", type=int, default=None, help="train: override validation images (smoke tests)")
+    p.add_argument("--test-images", type=int, default=None, help="train: override test images of the report")
+    p.add_argument("--data-dir", default=None, help="CIFAR-10 python batches (default: $NWOT_DATA_DIR, shared/data)")
+    p.add_argument("--checkpoint-dir", default=str(results / "work" / "papers_ckpt"))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", default=str(results))
+
+
+def train_kwargs(args) -> Dict[str, Any]:
+    """The keyword arguments of a report module's ``train_part`` from :func:`add_train_args`' options."""
+    return {"seeds": args.seeds, "evaluations": args.train_evaluations, "data_dir": args.data_dir,
+            "checkpoint_dir": args.checkpoint_dir, "test_images": args.test_images,
+            "overrides": {k: v for k, v in (("train_size", args.train_size), ("val_size", args.val_size))
+                          if v is not None}}
