@@ -85,6 +85,14 @@ def level_table(r: dict) -> str:
         f"{x:.1f}" for x in d["mainjob"]["floor_sum_s"]))
     row(f"… target {TARGET_JOB} × floor / cores (s per run)", lambda d: f"{d['mainjob']['target_per_run_s']:.1f}")
     row("**… ratio per run / (floor / cores)**", lambda d: f"**{d['mainjob']['ratio']:.3f}**")
+    row("… where it goes: outside the runs (start, imports, calibration, report), s", lambda d: (
+        f"{d['mainjob']['outside_runs_s']:.1f} ({d['mainjob']['outside_runs_s'] / d['mainjob']['runs']:.2f} per run)"
+        if "outside_runs_s" in d["mainjob"] else "(not measured)"))
+    row("… the floor run like the job (same plan), s per run; / (floor / cores)", lambda d: (
+        " / ".join(f"{x:.1f}" for x in d["mainjob"]["floor_job_s"]) + f"; {d['mainjob']['floor_job_over_bound']:.3f}"
+        if "floor_job_s" in d["mainjob"] else "(not measured)"))
+    row("… the job's runs / that floor run", lambda d: (
+        f"{d['mainjob']['runs_over_floor_job']:.3f}" if d["mainjob"].get("runs_over_floor_job") else "(not measured)"))
     row("… load average during the job", lambda d: f"{d['mainjob']['load_avg_start'][0]:.2f} → "
         f"{d['mainjob']['load_avg_end'][0]:.2f}")
     return "\n".join(lines)

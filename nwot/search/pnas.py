@@ -31,7 +31,6 @@ import random
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
-from scipy.stats import spearmanr
 
 from nwot.errors import NwotError
 from nwot.evaluators.base import Evaluation
@@ -115,6 +114,8 @@ class PNAS(Strategy):
         if self.levels and len(done) >= 3:
             pred = np.array([self.predicted[a] for a in done])
             real = np.array([self.trained[a] for a in done])
+            from scipy.stats import spearmanr  # here: scipy.stats takes 0.5 s to import, and only PNAS needs it
+
             rho = float(spearmanr(pred, real).correlation) if np.ptp(pred) > 0 and np.ptp(real) > 0 else None
             self.levels[-1]["beam_spearman"] = rho
         self.predicted = {}

@@ -177,6 +177,40 @@ def test_truncated_table(fake_table_file):
         table.load_nb201_table()
 
 
+def test_every_value_is_the_correctly_rounded_float_of_its_text():
+    # independent of the loader: Python's csv module and float() (correctly rounded) on the shipped file
+    import csv
+
+    with lzma.open(PACKAGE_DATA / table.TABLE_FILE, "rt", encoding="utf-8", newline="") as f:
+        header, *rows = list(csv.reader(f))
+    df = table.load_nb201_table()
+    assert list(df.columns) == header[1:] and list(df.index) == [int(r[0]) for r in rows] == list(range(15_625))
+    columns = list(zip(*rows))
+    assert list(df["arch"]) == list(columns[1])
+    for k, name in enumerate(header[2:], start=2):
+        expected = np.array([float(v) if v != "" else np.nan for v in columns[k]])
+        got = df[name].to_numpy()
+        assert got.dtype == np.float64
+        same = (got == expected) | (np.isnan(got) & np.isnan(expected))
+        assert same.all(), (name, np.flatnonzero(~same)[:5])
+        assert np.isnan(expected).any() == (name in table.NULLABLE_COLUMNS and np.isnan(expected).any())
+
+
+def test_short_or_long_rows_are_rejected(fake_table_file):
+    text = lzma.decompress((PACKAGE_DATA / table.TABLE_FILE).read_bytes()).decode()
+    lines = text.split("\n")
+    lines[3] = lines[3].rsplit(",", 1)[0]  # row 2 loses its last field
+    fake_table_file.write_bytes(lzma.compress("\n".join(lines).encode()))
+    with pytest.raises(BenchmarkFileError, match="non-numeric value"):
+        table.load_nb201_table()
+    lines = text.split("\n")
+    lines[3] += ",1.0"  # row 2 gains a field
+    fake_table_file.write_bytes(lzma.compress("\n".join(lines).encode()))
+    table.load_nb201_table.cache_clear()
+    with pytest.raises(BenchmarkFileError, match="corrupt"):
+        table.load_nb201_table()
+
+
 @pytest.mark.real_data
 def test_build_is_byte_identical(shared_data, tmp_path):
     built = load_build_script().build(shared_data, tmp_path)
