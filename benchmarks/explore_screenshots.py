@@ -7,7 +7,9 @@ Starts the explorer on a free 127.0.0.1 port (a thread), drives the system Chrom
 * ``benchmarks/results/explore_screenshots.json``: the time to first render of all 15,625 points
   (navigation start -> the scatter's ``plotly_afterplot`` holding every point), ``--runs`` cold loads
   (a fresh browser profile each) and as many warm reloads, with the load average around each, plus the
-  command, git commit and machine.
+  command, git commit and machine; and the same for two baselines holding the same initial figure
+  (``--baselines``, default on): a bare Dash page with only that ``dcc.Graph``, and a bare HTML page
+  that loads plotly.js and calls ``Plotly.newPlot`` (what the stack itself costs, without the app).
 
 Shared data (``$NWOT_SHARED_DATA``) adds the HW-NAS-Bench columns, NATS curves and the NB101 space when
 present.
@@ -39,6 +41,8 @@ T = 60_000
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runs", type=int, default=5, help="cold and warm page loads timed (default 5 each)")
+    p.add_argument("--no-baselines", dest="baselines", action="store_false",
+                   help="skip the bare Dash / bare plotly.js pages timed beside the app")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     return p.parse_args(argv)
 
@@ -51,7 +55,7 @@ def config():
     return ExploreConfig(nats_dir=str(nats) if nats.is_dir() else None)
 
 
-def time_first_render(url: str, runs: int):
+def time_first_render(url: str, runs: int, key: str = "scatter"):
     """Per run: cold = a fresh profile's first visit, warm = a reload; each as (wall ms, browser CPU ms), with
     the 1-minute load average when the run started."""
     cold, warm, loads = [], [], []
@@ -59,9 +63,52 @@ def time_first_render(url: str, runs: int):
         with chromium() as ctx:
             page = ctx.new_page()
             loads.append(os.getloadavg()[0])
-            cold.append(timed_load(ctx, page, url, timeout=T))
-            warm.append(timed_load(ctx, page, url, timeout=T))
+            cold.append(timed_load(ctx, page, url, key=key, timeout=T))
+            warm.append(timed_load(ctx, page, url, key=key, timeout=T))
     return cold, warm, loads
+
+
+def baseline_pages(table, folder: Path):
+    """The app's initial scatter figure in (a) a bare Dash app with one ``dcc.Graph`` and (b) a bare HTML page
+    loading plotly.js (from the plotly package) and calling ``Plotly.newPlot``: ``[(name, url, stop)]``."""
+    import functools
+    import http.server
+    import shutil
+    import threading
+
+    import numpy as np
+    import plotly
+    from dash import Dash, dcc, html
+
+    from nwot.explore import figures
+    from nwot.explore.server import serve_in_thread
+
+    d = table.defaults
+    fig = figures.scatter_figure(table, d["x"], d["y"], d["color"], np.ones(table.size, dtype=bool))
+    bare = Dash(__name__, serve_locally=True, update_title=None)
+    bare.layout = html.Div(dcc.Graph(id="scatter", figure=fig, style={"height": "640px"}))
+    dash_url, dash_stop = serve_in_thread(bare)
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder)
+    (folder / "fig.json").write_text(fig.to_json())
+    (folder / "index.html").write_text(
+        '<html><head><script src="plotly.min.js"></script></head><body><div id="scatter" style="height:640px">'
+        "</div><script>fetch('fig.json').then(r => r.json()).then(f => Plotly.newPlot('scatter', f.data, "
+        "f.layout));</script></body></html>")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+
+    def plain_stop():
+        srv.shutdown()
+        srv.server_close()
+
+    return [("bare_dash", dash_url, dash_stop),
+            ("bare_plotly_js", f"http://127.0.0.1:{srv.server_address[1]}/index.html", plain_stop)]
 
 
 def shoot(url: str, out: Path, export_path: Path, seen: list) -> None:
@@ -149,6 +196,20 @@ def main(argv=None) -> int:
             export_path, export_bytes = write_export(spaces["nb201"], Path(tmp) / "report.html", cfg)
             shoot(url, out, export_path, seen)
         cold, warm, loads = time_first_render(url, args.runs)
+        baselines = {}
+        if args.baselines:
+            with tempfile.TemporaryDirectory() as tmp:
+                pages = baseline_pages(spaces["nb201"], Path(tmp))
+                try:
+                    for name, burl, _ in pages:
+                        bc, bw, bl = time_first_render(burl, args.runs)
+                        baselines[name] = {"cold_wall": [c[0] for c in bc], "warm_wall": [w[0] for w in bw],
+                                           "cold_wall_median": statistics.median(c[0] for c in bc),
+                                           "warm_wall_median": statistics.median(w[0] for w in bw),
+                                           "load_average_1min_at_each_run": bl}
+                finally:
+                    for _, _, bstop in pages:
+                        bstop()
     finally:
         stop()
     leaving = external_requests([u for u in seen if not u.startswith("file:")])
@@ -168,6 +229,10 @@ def main(argv=None) -> int:
                          "cold = first "
                          "visit of a fresh Chromium profile, warm = reload",
            "browser": "Debian chromium, headless, --disable-gpu (WebGL in software)",
+           "baselines": baselines,
+           "baselines_definition": "the app's initial scatter figure alone: bare_dash = a Dash app with one "
+                                   "dcc.Graph; bare_plotly_js = an HTML page loading plotly.js and calling "
+                                   "Plotly.newPlot; timed like the app, in the same run",
            "export_bytes": export_bytes, "requests_outside_127.0.0.1": 0, "config": cfg.__dict__,
            "written": time.strftime("%Y-%m-%dT%H:%M:%S")}
     (out / "explore_screenshots.json").write_text(json.dumps(rec, indent=2) + "\n")
@@ -176,6 +241,8 @@ def main(argv=None) -> int:
           f"{fr['cold_browser_cpu_median']:.0f} ms browser CPU, warm {fr['warm_wall_median']:.0f} ms wall / "
           f"{fr['warm_browser_cpu_median']:.0f} ms browser CPU (load average {statistics.mean(loads):.1f}); "
           f"screenshots in {out}")
+    for name, b in baselines.items():
+        print(f"  baseline {name}: cold {b['cold_wall_median']:.0f} ms wall, warm {b['warm_wall_median']:.0f} ms wall")
     return 0
 
 
