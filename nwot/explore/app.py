@@ -8,6 +8,7 @@ the scatter. Overlay-only changes patch three traces instead of resending 15,625
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Dict, Mapping, Optional
 
@@ -15,7 +16,7 @@ import numpy as np
 from dash import ALL, Dash, Input, Output, Patch, State, ctx, html, no_update
 
 from nwot.errors import NwotError
-from nwot.explore import figures
+from nwot.explore import bundle, figures
 from nwot.explore.data import ExploreConfig, Loaded, SpaceTable, Unavailable, load_spaces
 from nwot.explore.layout import column_options, notice_list, page, space_options
 from nwot.explore.parts import (
@@ -32,7 +33,7 @@ from nwot.explore.replay import REPLAY_SPACES, REPLAY_STRATEGIES, ReplaySpec, ru
 from nwot.explore.select import Filters, apply_filters, op_usage
 from nwot.explore.view import ViewState, default_view, view_from_query
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+ASSETS = bundle.ASSETS
 #: Browser-side, once per page: resolves when the scatter has drawn its first figure (or after 3 s), so
 #: that the Pareto view is requested only then and the scatter gets the first render to itself.
 SCATTER_DRAWN_JS = """
@@ -63,8 +64,13 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
             f"{t.name}: {t.reason}" for t in spaces.values() if isinstance(t, Unavailable)))
     replays = ReplayCache()
     warm_up(next(iter(tables.values())))
+    problem = bundle.bundle_problem()  # the explorer's small plotly.js, served from the assets when usable
+    if problem is not None:
+        notice = f"using plotly's full plotly.js (slower first render): {problem}"
+        print(f"nwot explore: {notice}", file=sys.stderr)
+        startup_notices = (*startup_notices, notice)
     app = Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="nwot explore", update_title=None,
-               suppress_callback_exceptions=True)
+               suppress_callback_exceptions=True, assets_ignore=bundle.IGNORE if problem else "")
     first = next(iter(tables.values()))
     d = first.defaults
     everything = np.ones(first.size, dtype=bool)

@@ -1,6 +1,6 @@
 """``nwot explore --export report.html``: one self-contained HTML file that works without a server.
 
-The file holds plotly.js (inlined from the installed plotly package), the space's table and a small
+The file holds plotly.js (the explorer's small bundle, :mod:`nwot.explore.bundle`), the space's table and a small
 script (``static/export.js``) for what the server app does in Python: filters, the scatter with
 Kendall tau-b (Knight's O(n log n) algorithm, as scipy) and Spearman rho of the visible cells, the cell
 inspector (NB201 DAG from the same SVG template as :mod:`nwot.explore.dag`), the Pareto front of the
@@ -14,6 +14,7 @@ import base64
 import datetime as _dt
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Dict, Optional, Union
 
@@ -84,10 +85,14 @@ def export_data(table: SpaceTable, cfg: ExploreConfig = ExploreConfig()) -> Dict
 
 
 def render_html(table: SpaceTable, cfg: ExploreConfig = ExploreConfig(), provenance: Optional[dict] = None) -> str:
-    """The whole page as a string: inlined CSS, plotly.js, data and script; no external reference."""
-    from plotly.offline import get_plotlyjs
-
+    """The whole page as a string: inlined CSS, plotly.js (:func:`nwot.explore.bundle.plotly_js`, at the top of
+    the body: the small bundle injects its CSS there), data and script; no external reference."""
     import nwot
+    from nwot.explore.bundle import plotly_js
+
+    plotly_source, notice = plotly_js()
+    if notice:
+        print(f"nwot explore --export: {notice}", file=sys.stderr)
 
     data = export_data(table, cfg)
     data["provenance"] = {"nwot": nwot.__version__, "written": _dt.datetime.now().isoformat(timespec="seconds"),
@@ -99,7 +104,7 @@ def render_html(table: SpaceTable, cfg: ExploreConfig = ExploreConfig(), provena
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f"<title>{title}</title><style>{css}</style>",
-        f"<script>{get_plotlyjs()}</script></head><body>",
+        "</head><body>", f"<script>{plotly_source}</script>",
         (STATIC / "export_body.html").read_text(encoding="utf-8").replace("__TITLE__", title),
         f'<script type="application/json" id="nwot-data">{payload}</script>',
         f"<script>{js}</script></body></html>"])

@@ -8,6 +8,7 @@ point), cold (first visit, empty cache) and warm (reload), and prints it.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -32,6 +33,7 @@ if REASON is not None:
     pytest.skip(f"browser tests skipped: {REASON}", allow_module_level=True)
 
 from nwot.explore.app import create_app  # noqa: E402
+from nwot.explore.bundle import META  # noqa: E402
 from nwot.explore.data import ExploreConfig, load_spaces  # noqa: E402
 from nwot.explore.select import Filters, apply_filters, rank_correlation  # noqa: E402
 from nwot.explore.server import serve_in_thread  # noqa: E402
@@ -106,7 +108,10 @@ def test_first_render_of_all_points_offline(browser, page, server, spaces, reque
     assert "Kendall τ = 0.612" in page.inner_text("#scatter")
     assert page.inner_text("#count-value") == "15,625"
     assert external_requests(requests_seen) == []
-    assert any(u.endswith("plotly.min.js") for u in requests_seen)  # plotly.js came from this server
+    # plotly.js came from this server: the explorer's small bundle, not plotly's full one as well
+    assert any("/assets/plotly-explore.min.js" in u for u in requests_seen)
+    assert not any(u.split("?")[0].endswith("/plotly.min.js") for u in requests_seen)
+    assert page.evaluate("Plotly.version") == json.loads(META.read_text())["plotly.js"]
     with capsys.disabled():
         print(f"\n[explore] time to first render, 15,625 points: cold {timings[0][0]:.0f} ms wall "
               f"({timings[0][1]:.0f} ms browser CPU), warm {timings[1][0]:.0f} ms wall ({timings[1][1]:.0f} ms browser "

@@ -3,6 +3,7 @@ replay, server binding, static export. Golden numbers are the README's (score vs
 hand-counted (4^6 cells without `none`, 5^5 with one edge fixed)."""
 from __future__ import annotations
 
+import json
 import random
 import re
 import socket
@@ -442,6 +443,43 @@ def test_export_file_is_self_contained(tmp_path, capsys):
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", html)
     assert "score file not found" in html
     assert main(["explore", "--export", str(tmp_path / "report.txt")]) == 2
+
+
+def test_explorer_bundle_is_the_installed_plotly_js_version_and_its_recorded_bytes():
+    import hashlib
+
+    from plotly.offline import get_plotlyjs_version
+
+    from nwot.explore import bundle
+
+    meta = json.loads(bundle.META.read_text())
+    assert meta["plotly.js"] == get_plotlyjs_version()
+    data = bundle.BUNDLE.read_bytes()
+    assert len(data) == meta["bytes"] and hashlib.sha256(data).hexdigest() == meta["sha256"]
+    assert f'.version="{meta["plotly.js"]}"' in data.decode()  # plotly.js's own version string
+    assert set(meta["traces"]) == {"scatter", "scattergl", "heatmap"}
+    assert bundle.bundle_problem() is None
+    src, notice = bundle.plotly_js()
+    assert notice is None and src == data.decode()
+
+
+def test_explorer_bundle_of_another_version_is_not_served(nb, monkeypatch, capsys):
+    import plotly.offline
+
+    from nwot.explore import bundle
+    from nwot.explore.app import create_app
+    from nwot.explore.export import render_html
+
+    monkeypatch.setattr(plotly.offline, "get_plotlyjs_version", lambda: "9.9.9")
+    assert "plotly.js 9.9.9" in bundle.bundle_problem()
+    app = create_app({"nb201": nb})
+    assert app.config.assets_ignore == bundle.IGNORE
+    assert "using plotly's full plotly.js (slower first render)" in capsys.readouterr().err
+    html = render_html(nb)
+    assert "using plotly's full plotly.js" in capsys.readouterr().err
+    assert bundle.BUNDLE.read_text()[:2000] not in html  # plotly's own bundle went in instead
+    monkeypatch.undo()
+    assert create_app({"nb201": nb}).config.assets_ignore == ""
 
 
 def test_cli_busy_port_fails_before_loading(capsys):
