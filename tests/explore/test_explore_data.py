@@ -463,6 +463,23 @@ def test_explorer_bundle_is_the_installed_plotly_js_version_and_its_recorded_byt
     assert notice is None and src == data.decode()
 
 
+def test_explorer_bundle_holds_every_trace_type_the_explorer_draws():
+    from pathlib import Path
+
+    import plotly.graph_objects as go
+
+    from nwot.explore import bundle
+
+    src = Path(bundle.__file__).parent
+    used = {getattr(go, name)().type for f in src.glob("*.py")
+            for name in re.findall(r"\bgo\.([A-Z][A-Za-z0-9]*)\(", f.read_text()) if name != "Figure"}
+    used |= set(re.findall(r'type: *"([a-z0-9]+)"', (src / "static" / "export.js").read_text())) - {"number"}
+    assert used == {"scatter", "scattergl", "heatmap"}
+    assert used <= set(json.loads(bundle.META.read_text())["traces"])
+    entry = (Path(__file__).resolve().parents[2] / "scripts" / "plotly_bundle" / "entry.js").read_text()
+    assert set(re.findall(r"plotly\.js/lib/([a-z0-9]+)'", entry)) - {"core"} | {"scatter"} == used  # core holds scatter
+
+
 def test_explorer_bundle_of_another_version_is_not_served(nb, monkeypatch, capsys):
     import plotly.offline
 
