@@ -28,6 +28,10 @@ from nwot.proxies.gram_choice import gram_choice
 
 #: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
 PARALLEL_MIN_GAIN = 1.1
+#: Serial and concurrent steps timed in turn this many times (minimum of each kept). With 2 rounds, one
+#: measurement on the idle machine at the AVX2 level found 2 workers no faster than one process (10.6 vs
+#: 10.0 ms per step) where 5 interleaved rounds, and the real job, find them 1.7x faster.
+PARALLEL_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -151,16 +155,17 @@ def _measure_parallel() -> ParallelPlan:
         torch.set_num_threads(1)
         set_blas_threads(1)
         step()
-        seconds["serial"] = serial = best_seconds(step, 3)[0]
+        serial_s, workers_s = [], []
+        for _ in range(PARALLEL_ROUNDS):  # interleaved, so that a moment of other load hits both alike
+            serial_s.append(best_seconds(step, 1)[0])
+            workers_s.append(concurrent_seconds(step, cores) / cores)  # per step at full throughput
+        seconds["serial"] = serial = min(serial_s)
+        seconds[f"workers={cores}"] = min(workers_s)
         torch.set_num_threads(cores)
         set_blas_threads(cores)
         once = best_seconds(step, 1)[0]  # includes starting the thread team; on a busy machine threads can
         # be 10-50x slower (barriers wait for descheduled threads): then not worth more runs
         seconds[f"threads={cores}"] = once if once > 5 * serial else min(once, best_seconds(step, 2)[0])
-        torch.set_num_threads(1)
-        set_blas_threads(1)
-        # per step at full throughput:
-        seconds[f"workers={cores}"] = min(concurrent_seconds(step, cores) for _ in range(2)) / cores
     finally:
         torch.set_num_threads(before)
         sync_blas_threads()
