@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 
@@ -28,10 +28,13 @@ from nwot.proxies.gram_choice import gram_choice
 
 #: A parallel mode must beat one thread by this factor to be chosen (it costs start-up and memory).
 PARALLEL_MIN_GAIN = 1.1
-#: Serial and concurrent steps timed in turn this many times (minimum of each kept). With 2 rounds, one
-#: measurement on the idle machine at the AVX2 level found 2 workers no faster than one process (10.6 vs
-#: 10.0 ms per step) where 5 interleaved rounds, and the real job, find them 1.7x faster.
-PARALLEL_ROUNDS = 5
+#: Serial and concurrent rounds timed in turn this many times (minimum of each kept). Workers are timed as
+#: forked processes: Python threads standing in for them (the earlier method) share the GIL, whose 5 ms
+#: switch interval is of the order of a step, and on the idle machine gave 2 workers anywhere from 0.6x to
+#: 3.5x the serial throughput from one process to the next (the job itself: 1.7 - 1.9x).
+PARALLEL_ROUNDS = 3
+#: Steps per round and process: several in a row, as a worker runs its cells.
+PARALLEL_STEPS = 4
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,8 @@ def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[
     timed too but used only when asked for, see :data:`AUTO_MODES`).
 
     Measured on one conv + BatchNorm + ReLU + Gram step at batch 64 (a slice of an NB201 cell): one
-    thread; all cores as intra-op threads; and all cores as concurrent Python threads with one intra-op
-    thread each, a stand-in for worker processes (torch releases the GIL inside each op). Throughputs
+    thread; all cores as intra-op threads; and all cores as forked worker processes with one intra-op
+    thread each (:func:`process_seconds`; Python threads stand in where fork is unavailable). Throughputs
     are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
     """
     check_options(threads, workers)
@@ -118,6 +121,54 @@ def parallel_workload(method: str, batch: int = 64) -> Callable[[], object]:
                 gram.layer_gram(y.reshape(batch, -1), method, relu_output=True)
 
     return step
+
+
+def process_rounds(step: Callable[[], object], n: int, rounds: int, between: Callable[[], object] = lambda: None,
+                   steps: int = 0) -> Optional[List[float]]:
+    """Per round, wall seconds per step at full throughput of ``n`` forked processes (one torch / BLAS thread
+    each, forked once) that each run ``steps`` steps (default :data:`PARALLEL_STEPS`) side by side, after a
+    warm-up step, as scoring workers do (:mod:`nwot.machine.pool`). ``between()`` runs in this process before
+    each round while the workers wait (the serial timing, interleaved). None where processes cannot be forked."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        return None
+    steps = steps or PARALLEL_STEPS
+    ctx = mp.get_context("fork")
+    ready, done = ctx.Queue(), ctx.Queue()
+    go = [ctx.Event() for _ in range(rounds)]
+
+    def child():
+        torch.set_num_threads(1)
+        set_blas_threads(1)
+        step()
+        for r in range(rounds):
+            ready.put(r)
+            go[r].wait()
+            for _ in range(steps):
+                step()
+            done.put(r)
+
+    procs = [ctx.Process(target=child, daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    out = []
+    try:
+        for r in range(rounds):
+            for _ in procs:
+                ready.get(timeout=120)
+            between()
+            t0 = time.perf_counter()
+            go[r].set()
+            for _ in procs:
+                done.get(timeout=120)
+            out.append((time.perf_counter() - t0) / (steps * n))
+        return out
+    finally:
+        for p in procs:
+            p.join(5)
+            if p.is_alive():
+                p.terminate()
 
 
 def concurrent_seconds(step: Callable[[], object], n: int) -> float:
@@ -155,10 +206,17 @@ def _measure_parallel() -> ParallelPlan:
         torch.set_num_threads(1)
         set_blas_threads(1)
         step()
-        serial_s, workers_s = [], []
-        for _ in range(PARALLEL_ROUNDS):  # interleaved, so that a moment of other load hits both alike
-            serial_s.append(best_seconds(step, 1)[0])
-            workers_s.append(concurrent_seconds(step, cores) / cores)  # per step at full throughput
+        serial_s = []
+
+        def serial_round():  # interleaved with the workers' rounds, so that a moment of other load hits both
+            serial_s.append(best_seconds(lambda: [step() for _ in range(PARALLEL_STEPS)], 1)[0] / PARALLEL_STEPS)
+
+        workers_s = process_rounds(step, cores, PARALLEL_ROUNDS, serial_round)  # per step at full throughput
+        if workers_s is None:  # no fork here: Python threads with one intra-op thread each stand in
+            workers_s = []
+            for _ in range(PARALLEL_ROUNDS):
+                serial_round()
+                workers_s.append(concurrent_seconds(step, cores) / cores)
         seconds["serial"] = serial = min(serial_s)
         seconds[f"workers={cores}"] = min(workers_s)
         torch.set_num_threads(cores)
@@ -189,8 +247,8 @@ def decide_parallel(seconds: Dict[str, float], cores: int, cost_s: float = 0.0) 
     if auto[best] * PARALLEL_MIN_GAIN > seconds["serial"]:
         best = "serial"
     choice = Choice("parallel", best, "measured", seconds, {},
-                    "seconds per step (conv3x3+BN+ReLU+Gram at 16x32x32 and 64x8x8, batch 64; workers: Python "
-                    "threads with one intra-op thread each, steps run concurrently)", cost_s)
+                    "seconds per step (conv3x3+BN+ReLU+Gram at 16x32x32 and 64x8x8, batch 64; workers: forked "
+                    "processes with one intra-op thread each, steps run concurrently)", cost_s)
     if best.startswith("workers"):
         return ParallelPlan(1, cores, choice)
     if best.startswith("threads"):

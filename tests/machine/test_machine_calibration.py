@@ -148,6 +148,26 @@ def test_parallel_decision_rule():
     assert plan.mode == "serial"  # less than PARALLEL_MIN_GAIN: a busy machine
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes are timed as forked processes")
+def test_workers_are_timed_as_forked_processes_interleaved_with_serial_rounds():
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    calls = ctx.Value("i", 0)  # steps run in the children, counted across the fork
+    order = []
+
+    def step():
+        with calls.get_lock():
+            calls.value += 1
+
+    out = parallel.process_rounds(step, 2, rounds=3, between=lambda: order.append(calls.value), steps=4)
+    assert len(out) == 3 and all(s > 0 for s in out)
+    # each child: one warm-up step, then 4 steps per round; `between` ran before each round, in this process,
+    # when the children had finished the previous round and were waiting
+    assert calls.value == 2 * (1 + 3 * 4)
+    assert order == [2, 2 + 8, 2 + 16]
+
+
 def test_parallel_plan_options_env_and_errors(monkeypatch):
     assert parallel.parallel_plan("cpu", workers=3).workers == 3
     assert parallel.parallel_plan("cpu", threads=2).threads == 2
