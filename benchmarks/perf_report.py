@@ -87,7 +87,7 @@ def level_table(r: dict) -> str:
     row("**… ratio per run / (floor / cores)**", lambda d: f"**{d['mainjob']['ratio']:.3f}**")
     row("… where it goes: outside the runs (start, imports, calibration, report), s", lambda d: (
         f"{d['mainjob']['outside_runs_s']:.1f} ({d['mainjob']['outside_runs_s'] / d['mainjob']['runs']:.2f} per run)"
-        if "outside_runs_s" in d["mainjob"] else "(not measured)"))
+        if d["mainjob"].get("outside_runs_s") is not None else "(not measured)"))
     row("… the floor run like the job (same plan), s per run; / (floor / cores)", lambda d: (
         " / ".join(f"{x:.1f}" for x in d["mainjob"]["floor_job_s"]) + f"; {d['mainjob']['floor_job_over_bound']:.3f}"
         if "floor_job_s" in d["mainjob"] else "(not measured)"))

@@ -208,7 +208,7 @@ def main_job(args, level_env: dict) -> dict:
     return {"command": "nwot " + " ".join(job), "n": n, "runs": runs, "wall_s": wall, "per_run_s": per_run,
             "plan": plan, "cores_used": cores, "floor_sum_s": floors, "floor_sum_per_core_s": bound,
             "target_per_run_s": TARGET_JOB * bound, "ratio": per_run / bound, "stdout": r.stdout,
-            "run_wall_s": run_walls, "outside_runs_s": wall - sum(run_walls),
+            "run_wall_s": run_walls, "outside_runs_s": wall - sum(run_walls) if len(run_walls) == runs else None,
             "floor_job_s": floor_jobs, "floor_job_over_bound": statistics.fmean(floor_jobs) / bound,
             "runs_over_floor_job": sum(run_walls) / sum(floor_jobs) if len(run_walls) == runs else None,
             "load_avg_start": la0, "load_avg_end": la1,

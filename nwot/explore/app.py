@@ -64,13 +64,12 @@ def create_app(spaces: Optional[Mapping[str, Loaded]] = None, cfg: ExploreConfig
             f"{t.name}: {t.reason}" for t in spaces.values() if isinstance(t, Unavailable)))
     replays = ReplayCache()
     warm_up(next(iter(tables.values())))
-    problem = bundle.bundle_problem()  # the explorer's small plotly.js, served from the assets when usable
-    if problem is not None:
-        notice = f"using plotly's full plotly.js (slower first render): {problem}"
+    notice = bundle.fallback_notice()  # None: the explorer's small plotly.js is served from the assets
+    if notice is not None:
         print(f"nwot explore: {notice}", file=sys.stderr)
         startup_notices = (*startup_notices, notice)
     app = Dash(__name__, assets_folder=str(ASSETS), serve_locally=True, title="nwot explore", update_title=None,
-               suppress_callback_exceptions=True, assets_ignore=bundle.IGNORE if problem else "")
+               suppress_callback_exceptions=True, assets_ignore=bundle.IGNORE if notice else "")
     first = next(iter(tables.values()))
     d = first.defaults
     everything = np.ones(first.size, dtype=bool)

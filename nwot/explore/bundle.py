@@ -37,11 +37,17 @@ def bundle_problem() -> Optional[str]:
     return None
 
 
-def plotly_js() -> Tuple[str, Optional[str]]:
-    """``(plotly.js source, notice)``: the explorer's bundle, else plotly's full one with the reason."""
+def fallback_notice() -> Optional[str]:
+    """What the app and the export say when they use plotly's full bundle instead (None: the explorer's is used)."""
     problem = bundle_problem()
-    if problem is None:
+    return None if problem is None else f"using plotly's full plotly.js (slower first render): {problem}"
+
+
+def plotly_js() -> Tuple[str, Optional[str]]:
+    """``(plotly.js source, notice)``: the explorer's bundle, else plotly's full one with :func:`fallback_notice`."""
+    notice = fallback_notice()
+    if notice is None:
         return BUNDLE.read_text(encoding="utf-8"), None
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs(), f"using plotly's full plotly.js (slower first render): {problem}"
+    return get_plotlyjs(), notice

@@ -7,6 +7,7 @@ an NB201 cell (:func:`parallel_plan`); ``--threads`` / ``--workers`` or ``NWOT_T
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -86,7 +87,7 @@ def parallel_plan(device=None, threads: Optional[int] = None, workers: Optional[
 
     Measured on one conv + BatchNorm + ReLU + Gram step at batch 64 (a slice of an NB201 cell): one
     thread; all cores as intra-op threads; and all cores as forked worker processes with one intra-op
-    thread each (:func:`process_seconds`; Python threads stand in where fork is unavailable). Throughputs
+    thread each (:func:`process_rounds`; Python threads stand in where fork is unavailable). Throughputs
     are compared; a parallel mode must win by :data:`PARALLEL_MIN_GAIN`. Off the CPU: one process.
     """
     check_options(threads, workers)
@@ -152,16 +153,27 @@ def process_rounds(step: Callable[[], object], n: int, rounds: int, between: Cal
     procs = [ctx.Process(target=child, daemon=True) for _ in range(n)]
     for p in procs:
         p.start()
+
+    def collect(q) -> None:  # one message per process; a process that died instead ends the measurement
+        for _ in procs:
+            while True:
+                try:
+                    q.get(timeout=0.5)
+                    break
+                except queue.Empty:
+                    dead = [p.exitcode for p in procs if p.exitcode not in (None, 0)]
+                    if dead:
+                        raise NwotError(f"a timing process of the threads-vs-workers plan died (exit code "
+                                        f"{dead[0]}); set the plan with --workers / NWOT_WORKERS") from None
+
     out = []
     try:
         for r in range(rounds):
-            for _ in procs:
-                ready.get(timeout=120)
+            collect(ready)
             between()
             t0 = time.perf_counter()
             go[r].set()
-            for _ in procs:
-                done.get(timeout=120)
+            collect(done)
             out.append((time.perf_counter() - t0) / (steps * n))
         return out
     finally:

@@ -193,7 +193,8 @@ def test_every_value_is_the_correctly_rounded_float_of_its_text():
         assert got.dtype == np.float64
         same = (got == expected) | (np.isnan(got) & np.isnan(expected))
         assert same.all(), (name, np.flatnonzero(~same)[:5])
-        assert np.isnan(expected).any() == (name in table.NULLABLE_COLUMNS and np.isnan(expected).any())
+        if np.isnan(expected).any():  # empty fields only where the table allows them
+            assert name in table.NULLABLE_COLUMNS, name
 
 
 def test_short_or_long_rows_are_rejected(fake_table_file):

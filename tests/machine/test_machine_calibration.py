@@ -168,6 +168,18 @@ def test_workers_are_timed_as_forked_processes_interleaved_with_serial_rounds():
     assert order == [2, 2 + 8, 2 + 16]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="worker processes are timed as forked processes")
+def test_a_timing_process_that_dies_is_an_error_not_a_hang():
+    parent = os.getpid()
+
+    def step():
+        if os.getpid() != parent:
+            os._exit(3)
+
+    with pytest.raises(NwotError, match=r"timing process .* died \(exit code 3\).*--workers"):
+        parallel.process_rounds(step, 2, rounds=2)
+
+
 def test_parallel_plan_options_env_and_errors(monkeypatch):
     assert parallel.parallel_plan("cpu", workers=3).workers == 3
     assert parallel.parallel_plan("cpu", threads=2).threads == 2
