@@ -15,8 +15,10 @@ subset, shared data MANIFEST §1.8), ``sample3000``
 without a reference mode is scored once, clean); ``--batch-sizes naswot=32`` overrides a paper
 batch; ``--shard I/N`` takes every N-th cell from the I-th. Network: NB201 ``TinyNetwork`` (C=16,
 N=5, 10 classes) built under ``nwot.torch_seed(--init-seed)``; batch: ``nwot.scoring_batch(cifar10,
-128, --batch-seed)`` with labels. ``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for
-the requested proxies and modes (``--export-all-configs``: every current config in the store)
+128, --batch-seed)`` with labels. ``--import EXPORT`` first puts a committed export's values back
+into the store (a fresh clone resumes from ``benchmarks/results/nb201_proxies_seed{0,1}.csv.xz``).
+``--export PATH`` writes the wide CSV of the stored cells of ``--cells`` for the requested proxies and
+modes (``--export-all-configs``: every current config in the store)
 (``nwot.scores.proxy_store.export_wide``) with provenance. The scoring loop is
 :func:`nwot.scores.proxy_job.score_proxy_cells` (also behind ``nwot score-space --proxies``).
 """
@@ -105,6 +107,9 @@ def main(argv=None) -> int:
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--export-all-configs", action="store_true",
                     help="export every current proxy config stored for the seeds, not only --proxies/--modes")
+    ap.add_argument("--import", dest="imports", action="append", default=[], metavar="EXPORT",
+                    help="first put the values of a committed export (e.g. benchmarks/results/"
+                         "nb201_proxies_seed0.csv.xz) into the store, so a fresh store resumes (repeatable)")
     ap.add_argument("--no-progress", action="store_true")
     args = ap.parse_args(argv)
 
@@ -132,6 +137,11 @@ def main(argv=None) -> int:
     cells = cells[i::n]
     archs = nb201_arch_strings()
     store = ScoreStore(args.store)
+    for path in args.imports:
+        from nwot.scores.proxy_store import import_wide
+
+        added = import_wide(store, path, SPACE, DATASET)
+        print(f"imported {sum(added.values())} values of {len(added)} columns from {path}", flush=True)
     started = time.time()
     scored = 0
 

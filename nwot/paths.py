@@ -35,3 +35,4 @@ def shared_data_dir(explicit: Optional[os.PathLike] = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+

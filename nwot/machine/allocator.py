@@ -58,8 +58,10 @@ def keep_freed_memory() -> bool:
 
 
 def release_freed_memory() -> bool:
-    """Undo :func:`keep_freed_memory`: both thresholds back to glibc's 128 KiB defaults (fixed from then on:
-    glibc's dynamic adjustment of the mmap threshold stays off once it has been set). True if applied."""
+    """Set both thresholds to glibc's 128 KiB starting values, *fixed* from then on (glibc's dynamic adjustment
+    of the mmap threshold stays off once it has been set): not glibc's default behaviour, and measured 2x
+    slower on an NB201 forward pass, so the calibration never calls it (it times the tuned allocator in a
+    forked process instead). For experiments only. True if applied."""
     if not available():
         return False
     keep_freed_memory.cache_clear()

@@ -15,6 +15,9 @@ same integers; which one is fastest depends on the CPU and is measured at run ti
   symmetric rank-k update (``ssyrk``: one triangle, half the multiply-adds); CPU only, same blocks.
 * ``"float64"``: ``torch.mm`` in float64 (exact up to 2^53); the CUDA method (TF32 only ever applies
   to float32, so it can never round these products).
+* ``"bitpack"``: codes packed 64 to a word straight from the float32 activation, ``G_ij = Σ_w
+  popcount(p_iw & p_jw)`` in integers (exact at any size); a C kernel compiled for this machine on first
+  use (:mod:`nwot.proxies.bitgram`), CPU only, unavailable without a C compiler.
 
 Codes of an ``nn.ReLU`` output ``t`` (``t >= 0``) are ``t != 0``: for int8 the bool cast ``t.bool()``,
 for the float methods ``sign(t)`` (0 or 1 in one pass, ~5x cheaper than ``(t > 0).float()``). Other
@@ -31,11 +34,14 @@ import numpy as np
 import torch
 
 from nwot.errors import NwotError, check_choice
+from nwot.proxies import bitgram
 
 #: Every exact method; :func:`methods_for` lists those a device can run.
-GRAM_METHODS: Tuple[str, ...] = ("int8", "float32", "float32_syrk", "float64")
-#: Methods that run on the CPU only (numpy).
-CPU_ONLY_METHODS: Tuple[str, ...] = ("float32_syrk",)
+GRAM_METHODS: Tuple[str, ...] = ("int8", "float32", "float32_syrk", "float64", "bitpack")
+#: Methods that run on the CPU only (numpy / the native kernel).
+CPU_ONLY_METHODS: Tuple[str, ...] = ("float32_syrk", "bitpack")
+#: Methods whose Gram matrices are int64 (the others give float64).
+INTEGER_METHODS: Tuple[str, ...] = ("int8", "bitpack")
 #: Most columns per float32 block: partial sums of 0/1 products stay integers ≤ 2^24 (exact in float32).
 FP32_EXACT_COLUMNS = 2 ** 24
 #: Most columns per int8 block: int32 accumulation of 0/1 products is exact up to 2^31 - 1.
@@ -74,19 +80,36 @@ def int8_products_available() -> bool:
 
 
 def methods_for(device: torch.device) -> Tuple[str, ...]:
-    """The methods that can run on ``device``: CPU all four (int8 if torch has it), other devices float64."""
+    """The methods that can run on ``device``: on the CPU every method whose code is there (int8 if torch has
+    ``_int_mm``, bitpack if its kernel built: :func:`unavailable_methods` says why not), other devices float64."""
     if device.type != "cpu":
         return ("float64",)
-    return tuple(m for m in GRAM_METHODS if m != "int8" or int8_products_available())
+    missing = unavailable_methods()
+    return tuple(m for m in GRAM_METHODS if m not in missing)
+
+
+def unavailable_methods() -> dict:
+    """CPU methods that cannot run here, with the reason (``{}`` when all can)."""
+    out = {}
+    if not int8_products_available():
+        out["int8"] = "this torch build has no CPU torch._int_mm"
+    k = bitgram.kernel()
+    if not k.available:
+        out["bitpack"] = k.reason
+    return out
 
 
 def codes_of(t: torch.Tensor, method: str, relu_output: bool) -> torch.Tensor:
     """The codes ``1[t > 0]`` of a flat (B, U) activation in the representation ``method`` multiplies.
 
     int8: a bool tensor (viewed as int8 by :func:`product`); float32 methods: float32 0/1; float64:
-    float64 0/1. ``relu_output``: ``t`` is an ``nn.ReLU`` output (``>= 0`` unless NaN), so ``t != 0``
-    (``sign(t)``) equals ``t > 0``.
+    float64 0/1; bitpack: int64 words of 64 codes (:mod:`nwot.proxies.bitgram`). ``relu_output``: ``t`` is
+    an ``nn.ReLU`` output (``>= 0`` unless NaN), so ``t != 0`` (``sign(t)``) equals ``t > 0``.
     """
+    if method == "bitpack":
+        if t.dtype == torch.float32 and t.device.type == "cpu":
+            return bitgram.pack_activation(t)[0]
+        return bitgram.pack_codes(t > 0)
     if method == "int8":
         return t.bool() if relu_output else t > 0
     dtype = torch.float64 if method == "float64" else torch.float32
@@ -97,8 +120,12 @@ def codes_of(t: torch.Tensor, method: str, relu_output: bool) -> torch.Tensor:
 
 
 def product(codes: torch.Tensor, method: str) -> torch.Tensor:
-    """``G = c cᵀ`` of codes from :func:`codes_of` (int64 for int8, float64 otherwise; exact)."""
+    """``G = c cᵀ`` of codes from :func:`codes_of` (int64 for int8 and bitpack, float64 otherwise; exact)."""
     batch, units = codes.shape
+    if method == "bitpack":
+        if codes.device.type != "cpu":
+            raise NwotError(f"gram method 'bitpack' runs on the CPU (native kernel), not on {codes.device}")
+        return bitgram.gram_of_packed(codes)
     if method == "int8":
         G = torch.zeros((batch, batch), dtype=torch.int64, device=codes.device)
         for start in range(0, units, INT32_EXACT_COLUMNS):
@@ -141,11 +168,15 @@ def as_codes(codes: Codes) -> torch.Tensor:
 def code_gram(codes: Codes, method: str) -> torch.Tensor:
     """``G = c cᵀ`` of bool codes (B, U) by ``method`` (one of :data:`GRAM_METHODS`); exact.
 
-    ``G[i, j]`` = units active for both images i and j. int64 for ``"int8"``, float64 otherwise, on the
-    codes' device.
+    ``G[i, j]`` = units active for both images i and j. int64 for ``"int8"`` and ``"bitpack"``, float64
+    otherwise, on the codes' device.
     """
     c = as_codes(codes)
     check_choice("gram method", method, GRAM_METHODS)
+    if method == "bitpack":
+        if c.device.type != "cpu":
+            raise NwotError(f"gram method 'bitpack' runs on the CPU (native kernel), not on {c.device}")
+        return bitgram.gram_of_packed(bitgram.pack_codes(c))
     if method == "int8":
         return product(c, method)
     return product(c.to(torch.float64 if method == "float64" else torch.float32), method)

@@ -46,6 +46,10 @@ def _gram_choice(dev: torch.device) -> Choice:
     forced = os.environ.get(ENV_GRAM)
     if forced:
         if forced not in methods:
+            why = gram.unavailable_methods().get(forced) if dev.type == "cpu" else None
+            if why:
+                raise NwotError(f"{ENV_GRAM}={forced!r}: that method is unavailable here ({why}); allowed: "
+                                f"{', '.join(map(repr, methods))}")
             raise NwotError(f"{ENV_GRAM}={forced!r} is not a Gram method for {dev.type}; allowed: "
                             f"{', '.join(map(repr, methods))}")
         return Choice("gram method", forced, f"{ENV_GRAM}={forced}")

@@ -32,6 +32,8 @@ summation order (no rounding anywhere):
 * CUDA: float64 products (exact up to 2^53), so TF32, which only applies to float32, is never used.
 * Repeated codes (several ReLUs of one unchanged tensor) and all-zero layers reuse or skip the
   product (see ``_KernelAccumulator``); the sum is the same integer matrix.
+* ``"bitpack"`` (:mod:`nwot.proxies.bitgram`) packs the codes of a float32 CPU activation and checks it
+  for NaN / inf in the same single pass, then counts ``popcount(p_i & p_j)`` in integers.
 
 ``K_H`` is returned in float64, exact up to 2^53. Each hooked activation is checked for NaN / inf
 with one reduction (``aminmax``; ``amax`` for an ``nn.ReLU``'s own output, which is ``>= 0`` unless
@@ -90,6 +92,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from nwot.errors import NwotError, check_choice
 from nwot.machine.device import DeviceLike, resolve_device
+from nwot.proxies import bitgram as _bitgram
 from nwot.proxies import gram as _gram
 from nwot.proxies.gram import FP32_EXACT_COLUMNS as _FP32_EXACT_COLUMNS  # noqa: F401
 from nwot.proxies.gram import GRAM_METHODS  # noqa: F401
@@ -218,8 +221,8 @@ class _KernelAccumulator:
 
     def __init__(self, batch: int, device: torch.device, reference: bool) -> None:
         self.method = gram_method(device)
-        self.S = torch.zeros((batch, batch), dtype=torch.int64 if self.method == "int8" else torch.float64,
-                             device=device)
+        integer = self.method in _gram.INTEGER_METHODS
+        self.S = torch.zeros((batch, batch), dtype=torch.int64 if integer else torch.float64, device=device)
         self.rounded: Optional[torch.Tensor] = None  # reference mode, layers > 2^24 units: float32 terms
         self.batch = batch
         self.reference = reference
@@ -277,7 +280,10 @@ class _KernelAccumulator:
             self.n_units += units
             return
         G = None
-        if relu_output and flat.is_floating_point():
+        if self.method == "bitpack" and flat.dtype == torch.float32 and self.cpu:
+            G, finite = _bitgram.activation_gram(flat)  # one pass: codes, NaN / inf check, all-zero test
+            self.finite.append((where, torch.tensor(finite)))
+        elif relu_output and flat.is_floating_point():
             hi = flat.amax()
             self.finite.append((where, torch.isfinite(hi)))
             if not (self.cpu and hi.item() == 0):  # all codes 0 (an all-zero layer): G = 0

@@ -168,3 +168,41 @@ def configs_in(path) -> Dict[str, str]:
 
 def proxy_columns(df: pd.DataFrame) -> List[str]:
     return [c for c in df.columns if c not in ("index", "arch") and not c.endswith("__status")]
+
+
+def import_wide(store: ScoreStore, path, space: Optional[str] = None, dataset: Optional[str] = None
+                ) -> Dict[str, int]:
+    """Put the values of an export of :func:`export_wide` back into ``store`` (a committed export into a fresh
+    store, so a scoring job resumes instead of starting over). Each column goes under the exact key its
+    provenance JSON records (config id, batch size, seeds), with its status; rows already stored are kept.
+    The export holds values to 10 significant digits and no per-cell seconds or failure reasons: imported
+    rows get ``seconds`` NaN and the reason "imported from <file>". Returns column -> rows added."""
+    path = Path(path)
+    meta_path = Path(str(path) + ".json")
+    if not path.is_file() or not meta_path.is_file():
+        raise NwotError(f"score export {path} (and its provenance {meta_path.name}) not found")
+    try:
+        meta = json.loads(meta_path.read_text())
+        cols = meta["columns"]
+        space, dataset = space or meta["space"], dataset or meta["dataset"]
+    except (ValueError, KeyError) as e:
+        raise NwotError(f"provenance {meta_path} is not an export's (missing {e})") from e
+    if (meta.get("space"), meta.get("dataset")) != (space, dataset):
+        raise NwotError(f"export {path} holds {meta.get('space')}/{meta.get('dataset')}, not {space}/{dataset}")
+    from nwot.scores.store import ScoreRow
+
+    df = pd.read_csv(path)
+    added: Dict[str, int] = {}
+    for name, c in cols.items():
+        if name not in df.columns:
+            raise NwotError(f"export {path} lacks the column {name!r} its provenance lists")
+        status = df.get(f"{name}__status")
+        have = status.notna() if status is not None else df[name].notna()
+        key = StoreKey(space, dataset, int(c["batch_seed"]), int(c["batch_size"]), int(c["init_seed"]),
+                       c["score_name"])
+        rows = [ScoreRow(a, float(v) if v == v else float("nan"), float("nan"), int(i), None,
+                         None if s == "ok" else s, f"imported from {path.name}")
+                for i, a, v, s in zip(df["index"][have], df["arch"][have], df[name][have],
+                                      (status[have] if status is not None else ["ok"] * int(have.sum())))]
+        added[name] = store.put(key, rows)
+    return added

@@ -44,6 +44,14 @@ def int8_path(flags: List[str]) -> str:
     return "scalar loop (torch uses oneDNN for int8 products only with AVX-512 VNNI)"
 
 
+def bitpack_kernel() -> str:
+    """Where the bitpack Gram kernel (``nwot/proxies/bitgram.c``) came from, or why it is unavailable."""
+    from nwot.proxies import bitgram
+
+    k = bitgram.kernel()
+    return k.reason if k.available else f"unavailable: {k.reason}"
+
+
 def blas_info() -> List[Dict[str, Any]]:
     import numpy  # noqa: F401
     from threadpoolctl import threadpool_info
@@ -79,7 +87,8 @@ def machine_report(calibrate: bool = True) -> Dict[str, Any]:
         "nwot": nwot.__version__, "python": platform.python_version(), "platform": platform.platform(),
         "torch": torch_build(),
         "cpu": {"model": cpu_model(), "cores_available": parallel.available_cores(), "cpu_count": os.cpu_count(),
-                "speed_flags": flags, "flag_count": len(cpu_flags()), "int8_product": int8_path(flags)},
+                "speed_flags": flags, "flag_count": len(cpu_flags()), "int8_product": int8_path(flags),
+                "bitpack_kernel": bitpack_kernel()},
         "env": {k: os.environ.get(k) for k in DISPATCH_ENV if os.environ.get(k) is not None},
         "blas": blas_info(), "cuda": cuda_info()}
     if calibrate:
@@ -109,7 +118,8 @@ def format_report(r: Dict[str, Any]) -> str:
     rows += [("torch build", ln) for ln in t["build"]]
     rows += [("CPU", f"{c['model']}, {c['cores_available']} core(s) available of {c['cpu_count']}"),
              ("CPU flags", " ".join(c["speed_flags"]) or "(none of the vector flags)"),
-             ("int8 product (_int_mm)", c["int8_product"])]
+             ("int8 product (_int_mm)", c["int8_product"]),
+             ("bitpack kernel", c.get("bitpack_kernel", "(not reported)"))]
     for b in r["blas"]:
         desc = ", ".join(f"{k} {v}" for k, v in b.items() if k not in ("user_api",))
         rows.append((f"{b.get('user_api', 'lib')} library", desc))

@@ -83,8 +83,16 @@ def test_nwot_exports_the_proxy_api():
 
 def test_score_proxy_reproduces_the_committed_export(capsys):
     """The committed proxy export (benchmarks/results/nb201_proxies_seed0.csv.xz, scored by the background job
-    with one thread on the embedded CIFAR-10 sample) holds what `nwot score IDX --proxy` prints for that cell.
-    (ZiCo moves by ~1e-3 relative with 2 threads instead of 1: float reduction order; the tests use 1.)"""
+    with one thread on the embedded CIFAR-10 sample) holds what `nwot score IDX --proxy` prints for that cell,
+    within a tolerance per proxy, because the export was computed on another CPU (AVX-512) and keeps 10
+    significant digits:
+
+    * synflow, snip, meco: relative 1e-6. Their sums are dominated by large terms; measured 5e-9 between
+      the AVX-512 export and an AVX2-only CPU, below the export's 10 digits.
+    * zico: relative 2e-2. ZiCo sums ``mean|g| / std(g)`` over parameters with the std over two batches;
+      where the two batches' gradients nearly agree the std is tiny, and the rounding of another CPU's
+      kernels (or thread count) moves those terms: measured 0.93 % between the AVX-512 export (731.19) and
+      an AVX2-only CPU (724.37), 5e-5 between one and two threads on one CPU."""
     from pathlib import Path
 
     from nwot.scores.proxy_store import read_wide
@@ -95,4 +103,4 @@ def test_score_proxy_reproduces_the_committed_export(capsys):
     out = json.loads(capsys.readouterr().out)
     for name in ("zico", "synflow", "snip", "meco"):
         assert d.loc[117, f"{name}__status"] == "ok"
-        assert out[name]["value"] == pytest.approx(d.loc[117, name], rel=1e-8)
+        assert out[name]["value"] == pytest.approx(d.loc[117, name], rel=2e-2 if name == "zico" else 1e-6)

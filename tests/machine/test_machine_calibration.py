@@ -137,6 +137,31 @@ def test_allocator_measured_choice_is_the_faster():
         assert c.chosen == min(c.seconds, key=c.seconds.get)
 
 
+@pytest.mark.parametrize("tuned_s, chosen, applied", [(1.0, "glibc_default", 0), (0.0, "keep_freed_memory", 1)])
+def test_allocator_is_changed_only_to_the_winner(monkeypatch, tuned_s, chosen, applied):
+    """The tuned allocator is timed in a forked process: this process's allocator is changed only when the
+    tuning wins, and never 'released' (fixed 128 KiB thresholds are not glibc's default: 2x slower)."""
+    from nwot.machine import allocator
+
+    if not allocator.available():
+        pytest.skip("allocator tuning exists only on Linux with glibc")
+    calls = []
+    monkeypatch.delenv(calibration.ENV_ALLOCATOR, raising=False)
+    monkeypatch.setattr(calibration, "_tuned_allocator_seconds", lambda: tuned_s)
+    monkeypatch.setattr(allocator, "keep_freed_memory", lambda: calls.append("keep") or True)
+    monkeypatch.setattr(allocator, "release_freed_memory", lambda: pytest.fail("release_freed_memory called"))
+    c = calibration._allocator_choice()
+    assert (c.chosen, len(calls)) == (chosen, applied) and c.seconds["keep_freed_memory"] == tuned_s
+
+
+def test_tuned_allocator_is_timed_in_a_child_process():
+    from nwot.machine import allocator
+
+    if not allocator.available():
+        pytest.skip("allocator tuning exists only on Linux with glibc")
+    assert 0 < calibration._tuned_allocator_seconds() < 60
+
+
 def test_parallel_decision_rule():
     plan = parallel.decide_parallel({"serial": 1.0, "threads=2": 0.8, "workers=2": 0.52}, cores=2)
     assert (plan.threads, plan.workers, plan.mode) == (1, 2, "workers")

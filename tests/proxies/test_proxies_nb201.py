@@ -102,6 +102,33 @@ def test_failures_stored_with_status_and_exported(tmp_path):
     assert math.isnan(back.loc[ARCHS.index(NO_PATH), "jacov"])
 
 
+def test_an_export_imported_into_a_fresh_store_gives_the_same_export(tmp_path):
+    from nwot.scores.proxy_store import import_wide
+
+    st = ScoreStore(tmp_path / "s.sqlite")
+    k, k2 = _key("jacov"), _key("snip")
+    st.put(k, [ScoreRow(ARCHS[0], -33.5, 0.2, 0, "cpu", "ok"),
+               ScoreRow(NO_PATH, float("nan"), 0.2, ARCHS.index(NO_PATH), "cpu", "no_path", "zero Jacobian")])
+    st.put(k2, [ScoreRow(ARCHS[1], 0.123456789012, 0.1, 1, "cpu", "ok"),
+                ScoreRow(ARCHS[2], float("-inf"), 0.1, 2, "cpu", "ok")])
+    keys = {"jacov": k, "snip": k2}
+    first, _ = export_wide(st, "nb201", "cifar10", keys, tmp_path / "a.csv.xz", {"command": "test"})
+    fresh = ScoreStore(tmp_path / "fresh.sqlite")
+    assert import_wide(fresh, first) == {"jacov": 2, "snip": 2}
+    assert import_wide(fresh, first) == {"jacov": 0, "snip": 0}  # stored rows are kept, never doubled
+    again, _ = export_wide(fresh, "nb201", "cifar10", keys, tmp_path / "b.csv.xz", {"command": "test"})
+    a, b = read_wide(first), read_wide(again)
+    assert a.equals(b)
+    assert b.loc[2, "snip"] == float("-inf") and b.loc[1, "snip"] == 0.1234567890  # the export's 10 digits
+    back = fresh.to_frame(k)
+    assert sorted(back["status"].fillna("ok")) == ["no_path", "ok"]
+    assert set(back["reason"]) == {"imported from a.csv.xz"}
+    with pytest.raises(NwotError, match="holds nb201/cifar10, not nb201/cifar100"):
+        import_wide(fresh, first, "nb201", "cifar100")
+    with pytest.raises(NwotError, match="not found"):
+        import_wide(fresh, tmp_path / "none.csv.xz")
+
+
 def test_an_old_store_opens_and_gains_the_status_columns(tmp_path):
     path = tmp_path / "old.sqlite"
     con = sqlite3.connect(path)

@@ -31,7 +31,7 @@ def pair_counts(codes: np.ndarray) -> np.ndarray:
 def test_code_gram_is_exact_for_every_method(method, shape):
     codes = np.random.default_rng(sum(shape)).random(shape) > 0.45
     G = code_gram(codes, method)
-    assert G.dtype == (torch.int64 if method == "int8" else torch.float64)
+    assert G.dtype == (torch.int64 if method in gram_mod.INTEGER_METHODS else torch.float64)
     assert G.numpy().tolist() == pair_counts(codes).tolist()
 
 
