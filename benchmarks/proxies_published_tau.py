@@ -58,6 +58,10 @@ def main(argv=None) -> int:
     ap.add_argument("--cells", default="sample3000")
     ap.add_argument("--boot", type=int, default=200)
     ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--replace", action="store_true",
+                    help="write only this run's rows; by default a row of the existing --out JSON that covers "
+                         "more cells than this run's row of the same proxy and mode is kept (the store is a cache "
+                         "a new checkout lacks), with the date and commit it was computed at")
     args = ap.parse_args(argv)
 
     import numpy as np
@@ -126,6 +130,24 @@ def main(argv=None) -> int:
             idx = sorted(set.intersection(*(set(g) for g in got.values())))
             if len(idx) >= 10:
                 add(agg, mode, idx, aggregate_by_name(agg, {n: [got[n][i] for i in idx] for n in needs}))
+    from nwot.study.provenance import git_label
+
+    label = git_label()
+    stamp = f"{datetime.date.today().isoformat()} {label[:10]}{'+dirty' if label.endswith('+dirty') else ''}"
+    for r in rows:
+        r["computed"] = stamp
+    out = Path(args.out)
+    old_json = Path(str(out) + ".json")
+    if not args.replace and old_json.is_file():
+        mine = {(r["proxy"], r["mode"]): r for r in rows}
+        old = json.loads(old_json.read_text())
+        old_stamp = f"{old.get('date', '?')[:10]} {((old.get('git') or {}).get('commit') or '?')[:10]}"
+        for r in old.get("rows", []):
+            r.setdefault("computed", old_stamp)
+            new_row = mine.get((r["proxy"], r["mode"]))
+            if new_row is None or new_row["cells"] < r["cells"]:
+                mine[(r["proxy"], r["mode"])] = r  # the earlier run covered more cells: keep it
+        rows = list(mine.values())
     prov = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(),
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "cells_spec": args.cells,
             "cells_in_set": len(cells), "accuracy": ACCURACY, "bootstrap": args.boot,
@@ -133,17 +155,17 @@ def main(argv=None) -> int:
                         "(embedded sample, nwot.scoring_batch seed 0, 128 images, each proxy its paper's part); "
                         "each proxy's batch size / input / init in its config id; failures rank last",
             "published_source": "VKDNW (Tybl & Neumann, CVPR 2025) Table 1 as quoted in issue 16: all 15,625 cells"}
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     Path(str(out) + ".json").write_text(json.dumps({"rows": rows, **prov}, indent=2) + "\n")
     lines = [f"# Proxies vs NB201 CIFAR-10 test accuracy ({ACCURACY})", "",
              f"Cells: the stored part of `{args.cells}` ({len(cells)} cells; `sampleN` = random.Random(0).sample("
              f"range(15625), N), scored in that order, so a partial run is itself a uniform sample; the count per "
              f"row is what was scored when this ran). {prov['protocol']}. 95 % intervals: {args.boot} bootstrap "
-             f"resamples. Published: {prov['published_source']}.", "",
+             f"resamples. Published: {prov['published_source']}. A row's *computed* is the day and commit of the "
+             f"run that computed it: without --replace, a row of an earlier run on more cells is kept.", "",
              "| proxy | mode | cells | failed | Kendall τ [95 %] | Spearman ρ [95 %] | published τ / ρ "
-             "| τ − published |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| τ − published | computed |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: -r["kendall_tau"]):
         ti = "" if not r["tau_95"] else f" [{r['tau_95'][0]:.3f}, {r['tau_95'][1]:.3f}]"
         ri = "" if not r["rho_95"] else f" [{r['rho_95'][0]:.3f}, {r['rho_95'][1]:.3f}]"
@@ -151,8 +173,7 @@ def main(argv=None) -> int:
         diff = (f"{r['tau_minus_published']:+.3f}{'' if r['within_0.03'] else ' (outside ±0.03)'}"
                 if "published_tau" in r else "")
         lines.append(f"| {r['proxy']} | {r['mode']} | {r['cells']} | {r['failed']} | {r['kendall_tau']:.3f}{ti} | "
-                     f"{r['spearman_rho']:.3f}{ri} | {pub} | {diff} |")
-    from nwot.study.provenance import git_label
+                     f"{r['spearman_rho']:.3f}{ri} | {pub} | {diff} | {r['computed']} |")
 
     lines += ["", f"Command: `{prov['command']}`; git {git_label()}; CPU {prov['machine']['cpu_model']}."]
     Path(str(out) + ".md").write_text("\n".join(lines) + "\n")
