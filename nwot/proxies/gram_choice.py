@@ -35,7 +35,8 @@ def gram_choice(device=None) -> Choice:
     Off the CPU only float64 is offered (exact, never TF32). The measurement times codes + product of
     a (128, 16,384) ReLU output (:data:`GRAM_BLOCK`) per method: all on a 2,048-column screening block,
     the ones within 3x of the fastest on the full block (best of 3), and checks that all of them give
-    the same integers.
+    the same integers on each block (so the chosen one is checked against every other method, even when
+    it alone is timed on the full block).
     """
     dev = torch.device("cpu" if device is None else device)
     return _cached(("gram", dev.type), lambda: _gram_choice(dev))
@@ -87,25 +88,33 @@ def _measure_gram(methods, timer, t0: float) -> Choice:
         return lambda: gram.layer_gram(t, m, relu_output=True)
 
     screen: Dict[str, float] = {}
+    screened: Dict[str, torch.Tensor] = {}  # every method's G on the screening block, all compared below
     for m in methods:
         run(small, m)()  # warm-up (oneDNN generates its kernels on first use)
-        once = timer(m, run(small, m), 1)[0]
+        once, G = timer(m, run(small, m), 1)
+        screened[m] = G.to(torch.int64)
         if screen and once > SCREEN_FACTOR ** 2 * min(screen.values()):
             screen[m] = once  # clearly slow: not worth repeating
         else:
             screen[m] = min(once, timer(m, run(small, m), 2)[0])
+    _check_equal(screened, "screening")
     fastest = min(screen.values())
     seconds, results = {}, {}
     for m in methods:
         if screen[m] <= SCREEN_FACTOR * fastest:
             seconds[m], G = timer(m, run(block, m), 3)
             results[m] = G.to(torch.int64)
-    first = next(iter(results.values()))
-    bad = [m for m, G in results.items() if not torch.equal(G, first)]
-    if bad:
-        raise NwotError(f"Gram methods {bad} disagree with {next(iter(results))} on the calibration block: "
-                        f"this torch / BLAS build computes an inexact product; force {ENV_GRAM}=float64")
+    _check_equal(results, "calibration")
     chosen = min(seconds, key=seconds.get)
     return Choice("gram method", chosen, "measured", seconds, screen,
                   f"codes + c c^T of a {GRAM_BLOCK[0]} x {GRAM_BLOCK[1]} ReLU output, best of 3 "
                   f"(screened on {SCREEN_COLUMNS} columns)", time.perf_counter() - t0)
+
+
+def _check_equal(results: Dict[str, torch.Tensor], which: str) -> None:
+    """Every method gave the same integers on the ``which`` block, else an error naming the ones that differ."""
+    first = next(iter(results.values()))
+    bad = [m for m, G in results.items() if not torch.equal(G, first)]
+    if bad:
+        raise NwotError(f"Gram methods {bad} disagree with {next(iter(results))} on the {which} block: "
+                        f"this torch / BLAS build computes an inexact product; force {ENV_GRAM}=float64")

@@ -56,6 +56,19 @@ def test_the_gram_method_is_picked_by_time_not_by_flags(slow):
     assert set(c.screen) == set(methods)
 
 
+def test_an_inexact_method_is_caught_even_when_screened_out(monkeypatch):
+    """The chosen method is checked against every method on the screening block, also those too slow to be
+    timed on the full block (on an AVX2 CPU bitpack alone passes the screening)."""
+    methods = gram.methods_for(torch.device("cpu"))
+    seconds = {m: 1e-3 for m in methods}
+    seconds["float64"] = 1.0  # screened out ...
+    real = gram.layer_gram
+    monkeypatch.setattr(gram, "layer_gram", lambda t, m, relu_output=False: real(t, m, relu_output)
+                        + (1 if m == "float64" else 0))  # ... and off by one
+    with pytest.raises(NwotError, match=r"\['float64'\] disagree with .* on the screening block"):
+        gram_choice.measure_gram(methods, timer=fake_timer(seconds))
+
+
 def test_a_fast_float64_would_win_too():
     methods = gram.methods_for(torch.device("cpu"))
     seconds = {m: 0.01 for m in methods}
