@@ -52,16 +52,21 @@ def gram_method_missing(method: str) -> str:
     return gram.unavailable_methods().get(method, "")
 
 
+def require_gram_method(method: str) -> None:
+    """Skip a test that forces ``method`` where this machine cannot run it (fail under CI)."""
+    missing = gram_method_missing(method)
+    if missing:
+        if under_ci():
+            pytest.fail(f"gram method {method!r} unavailable: {missing} (CI is set: it may not be skipped)",
+                        pytrace=False)
+        pytest.skip(f"gram method {method!r} unavailable here: {missing}")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     method = getattr(getattr(item, "callspec", None), "params", {}).get("method")
     if isinstance(method, str) and method in ("int8", "bitpack"):
-        missing = gram_method_missing(method)
-        if missing:  # a test forcing a Gram method this machine cannot run
-            if under_ci():
-                pytest.fail(f"gram method {method!r} unavailable: {missing} (CI is set: it may not be skipped)",
-                            pytrace=False)
-            pytest.skip(f"gram method {method!r} unavailable here: {missing}")
+        require_gram_method(method)  # a test forcing a Gram method this machine may not run
     marked = item.get_closest_marker(REAL_DATA) is not None
     if not marked:
         if FULL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):

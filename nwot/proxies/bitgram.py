@@ -39,10 +39,6 @@ def kernel() -> native.Native:
     return k
 
 
-def available() -> bool:
-    return kernel().available
-
-
 def _lib() -> ctypes.CDLL:
     k = kernel()
     if k.lib is None:

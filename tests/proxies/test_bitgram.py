@@ -18,13 +18,9 @@ from nwot.proxies.naswot import naswot_kernel
 
 @pytest.fixture(autouse=True)
 def kernel_built():
-    reason = gram.unavailable_methods().get("bitpack")
-    if reason:
-        from conftest import under_ci
+    from conftest import require_gram_method
 
-        if under_ci():
-            pytest.fail(f"bitpack kernel unavailable under CI: {reason}")
-        pytest.skip(f"bitpack kernel unavailable here: {reason}")
+    require_gram_method("bitpack")
 
 
 def pair_counts(codes: np.ndarray) -> list:
