@@ -40,6 +40,20 @@ def test_flops_tau_and_the_merge_with_an_earlier_run(tmp_path):
     flops = table.loc[sorted(cells), "flops"].to_numpy()
     assert rows[("flops", "clean")]["cells"] == 40  # this run's 40 cells replace the earlier 10
     assert rows[("flops", "clean")]["kendall_tau"] == stats.kendalltau(stats.rankdata(flops), acc).statistic
+    # isomorphism-unique cells: the smallest index of each unique_str class among the 40, computed by hand
+    from nwot.spaces.nb201.codec import unique_str
+
+    first = {}
+    for i in sorted(cells):
+        first.setdefault(unique_str(archs[i]), i)
+    uniq = sorted(first.values())
+    assert len(uniq) < 40  # the sample holds isomorphic duplicates
+    row = rows[("flops", "clean")]
+    assert row["unique_cells"] == len(uniq)
+    assert row["unique_tau"] == stats.kendalltau(table.loc[uniq, "flops"].to_numpy(),
+                                                 table.loc[uniq, proxies_published_tau.ACCURACY].to_numpy()).statistic
+    whole = json.loads(Path(str(out) + ".json").read_text())["flops_whole_table"]
+    assert round(whole["all"][0], 3) == 0.578 and round(whole["unique"][0], 3) == 0.609  # module docstring
     assert rows[("zico", "clean")]["cells"] == 3000  # not scored in this store: the earlier row is kept ...
     assert rows[("zico", "clean")]["computed"] == "2026-11-30 abcdef0123"  # ... with its own date and commit
     text = Path(str(out) + ".md").read_text()

@@ -329,6 +329,75 @@ def test_vkdnw_fisher_against_finite_differences():
     assert torch.allclose(fim, expected / 4, rtol=1e-5, atol=1e-10)
 
 
+class _StridedNet(torch.nn.Module):
+    """Padded, strided and dilated convs with biases, a grouped conv, BN and a biased linear: every layer kind
+    whose first-element gradient the batched (hooks) Jacobian reads off its input and output gradient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        nn = torch.nn
+        self.body = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1, bias=True), nn.BatchNorm2d(4), nn.ReLU(),
+                                  nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=2, bias=False),
+                                  nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+        self.head = nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.head(self.body(x).flatten(1))
+
+
+class _SharedNet(TinyNet):
+    """TinyNet whose stem runs twice: the batched Jacobian cannot read one layer twice, so ``auto`` loops."""
+
+    def forward(self, x):
+        x = self.stem[1](self.stem[0](x))
+        x = self.stem[1](x)
+        return self.classifier(self.global_pooling(torch.relu(x)).flatten(1))
+
+
+@pytest.mark.parametrize("reference", [False, True])
+@pytest.mark.parametrize("build", [TinyNet, _StridedNet], ids=["tiny", "strided"])
+def test_vkdnw_batched_jacobian_equals_the_per_image_loop(build, reference):
+    from nwot.proxies.vkdnw import fisher_subset
+
+    torch.manual_seed(3)
+    net = build().double()
+    x = torch.randn((6, 3, 8, 8), dtype=torch.float64)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    hooks = fisher_subset(net, x, reference, method="hooks")
+    loop = fisher_subset(net, x, reference, method="loop")
+    assert torch.allclose(hooks, loop, rtol=1e-12, atol=1e-18)
+    assert float(hooks.abs().max()) > 0
+    assert torch.equal(fisher_subset(net, x, reference), hooks)  # auto picks the batched method here
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())  # the model is not changed
+
+
+def test_vkdnw_shared_layer_uses_the_loop_and_hooks_refuses():
+    from nwot.proxies.vkdnw import fisher_subset
+
+    net = _SharedNet().double()
+    x = B.images[:4].double()
+    assert torch.equal(fisher_subset(net, x, False), fisher_subset(net, x, False, method="loop"))
+    with pytest.raises(ValueError, match="run once"):
+        fisher_subset(net, x, False, method="hooks")
+    with pytest.raises(ValueError, match="known: auto, hooks, loop"):
+        fisher_subset(net, x, False, method="fast")
+
+
+def test_vkdnw_nb201_cell_batched_equals_loop():
+    """One NB201 cell (the scored network), float64: the batched and the per-image Jacobian agree."""
+    import nwot
+    from nwot.proxies.vkdnw import fisher_subset
+    from nwot.spaces.nb201.model import build_nb201
+
+    with nwot.torch_seed(0):
+        net = build_nb201("|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|"
+                          "skip_connect~2|", num_classes=10).double()
+    x = torch.randn((3, 3, 32, 32), dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    hooks, loop = fisher_subset(net, x, False, method="hooks"), fisher_subset(net, x, False, method="loop")
+    assert hooks.shape == (len(list(net.parameters())),) * 2
+    assert torch.allclose(hooks, loop, rtol=1e-10, atol=1e-16 * float(loop.abs().max()))
+
+
 def test_zen_clean_by_hand():
     from nwot.proxies.context import _stable_seed
     from nwot.proxies.inits import gaussian_init
