@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from nwot.study.ensemble_search import search_rows
-from nwot.study.ensembles import aggregate, seed_stability, select_label_free
+from nwot.study.ensembles import AGGREGATIONS, aggregate, seed_stability, select_label_free
 from nwot.study.fewshot import features, fewshot_table
 from nwot.study.proxy_correlations import (
     ColumnInfo,
@@ -47,16 +47,36 @@ def subsets(pool: Pool, matrix: pd.DataFrame, stability: Mapping[str, float]) ->
                                                "consensus": ch.consensus}
     if all(c in cols for c in AZ_NAS):
         out["az_nas (paper's 4)"] = {"columns": list(AZ_NAS), "how": "AZ-NAS's own combination (its paper, Eq. 10)"}
+    if all(c in cols for c in VKDNW_AGG):
+        out["vkdnw_agg (paper's recipe)"] = {
+            "columns": list(VKDNW_AGG), "rules": ["vkdnw_agg"],
+            "how": "VKDNW_agg, its authors' combination (Tybl & Neumann, CVPR 2025, §3.3; "
+                   "nwot.proxies.population.vkdnw_aggregate), fixed by that paper, not chosen here"}
     return out
+
+
+#: The columns of VKDNW_agg (:func:`nwot.proxies.population.vkdnw_aggregate`, in its argument order).
+VKDNW_AGG = ("vkdnw_dim", "vkdnw", "jacov", "az_nas_expressivity", "az_nas_trainability", "flops")
+
+
+def ensemble_score(pool: Pool, columns: Sequence[str], rule: str) -> pd.Series:
+    """The label-free aggregate of ``columns`` by ``rule`` (one of :data:`nwot.study.ensembles.AGGREGATIONS`,
+    or a paper's own population score of :func:`nwot.proxies.population.aggregate_by_name`, on the raw
+    values, which orient themselves)."""
+    if rule in AGGREGATIONS:
+        return aggregate(oriented(pool.frame, pool.columns)[list(columns)], rule)
+    from nwot.proxies.population import aggregate_by_name
+
+    raw = {c: pool.frame[c].to_numpy(dtype=float) for c in columns}
+    return pd.Series(aggregate_by_name(rule, raw), index=pool.frame.index)
 
 
 def ensemble_rows(pool: Pool, subs: Mapping[str, dict], accuracy: pd.Series, rules: Sequence[str], draws: int
                   ) -> List[dict]:
-    o = oriented(pool.frame, pool.columns)
     out = []
     for name, sub in subs.items():
-        for rule in rules:
-            s = aggregate(o[sub["columns"]], rule)
+        for rule in sub.get("rules", rules):
+            s = ensemble_score(pool, sub["columns"], rule)
             info = ColumnInfo(f"{rule}: {name}", "ensemble", 1, f"ensemble[{rule}: {', '.join(sub['columns'])}]")
             r = correlation_row(info, s, accuracy, cell_set=pool.cell_set, accuracy_name=ACCURACY, draws=draws)
             d = r.flat()

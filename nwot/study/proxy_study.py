@@ -10,7 +10,8 @@ proxies: Spearman 1.000 / 0.9997 on the 725 NASLib cells).
 that all rows of a pool are measured on the same cells:
 
 * ``all15625``: every NB201 cell; naswot, flops, params;
-* ``sample3000``: the stored prefix of ``random.Random(0).sample(range(15625), 3000)``; the cheap proxies;
+* ``sample3000``: the stored prefix of ``random.Random(0).sample(range(15625), 3000)``; the proxies scored
+  on the sample;
 * ``naslib725``: NASLib's 725 cells; the NASLib proxies (+ naswot at NASLib's batch 32 and at 128);
 * ``suite``: the cells scored with every proxy (a prefix of the 725; grows as background scoring runs).
 """
@@ -107,7 +108,7 @@ def _pool(name: str, cell_set: str, frame: pd.DataFrame, columns: List[ColumnInf
 
 
 def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[int],
-                naslib_cells: Sequence[int], cheap: Sequence[str], naslib: Sequence[str]) -> Dict[str, Pool]:
+                naslib_cells: Sequence[int], sample: Sequence[str], naslib: Sequence[str]) -> Dict[str, Pool]:
     """The pools of the module docstring (a pool whose columns are missing from the data is left out)."""
     from nwot.proxies.base import get_proxy
 
@@ -128,7 +129,7 @@ def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[
         d0 = d0.drop(columns=[c for c in ("naswot", "naswot__status") if c in d0]).join(
             pd.DataFrame({"naswot": data.naswot, "naswot__status": "ok"}), how="left")
     for name, cells, want, words in (
-            ("sample3000", sample_cells, cheap, "random.Random(0).sample(range(15625), 3000), stored prefix"),
+            ("sample3000", sample_cells, sample, "random.Random(0).sample(range(15625), 3000), stored prefix"),
             ("naslib725", naslib_cells, naslib, "NASLib's 725 zero-cost cells")):
         cols = [infos[c] for c in want if c in infos]
         if not cols:

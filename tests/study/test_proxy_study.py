@@ -230,7 +230,7 @@ def test_run_study_keeps_fewshot_apart_and_stamps_every_row():
         df[f"{c}__status"] = "ok"
     configs = {c: get_proxy(c).config_id("clean") for c in ("flops", "snip", "jacov")}
     data = StudyData(df, configs)
-    pools = study_pools(data, table, sample_cells=[], naslib_cells=cells, cheap=(), naslib=("flops", "snip", "jacov"))
+    pools = study_pools(data, table, sample_cells=[], naslib_cells=cells, sample=(), naslib=("flops", "snip", "jacov"))
     assert list(pools) == ["naslib725", "suite"] and len(pools["naslib725"].frame) == 120
     res = run_study({"naslib725": pools["naslib725"]}, data, table, draws=20, fewshot_draws=2, runs=5,
                     rules=("mean_rank", "vote"))
@@ -244,3 +244,31 @@ def test_run_study_keeps_fewshot_apart_and_stamps_every_row():
     assert {r["rule"] for r in res["ensembles"]} == {"mean_rank", "vote"}
     assert not any("k" in r for r in res["ensembles"])
     assert res["search"] == []  # N = 100 needs a pool of >= 100 draws of naswot: no naswot column here
+
+
+def test_paper_recipes_are_subsets_with_their_own_rule():
+    """A pool holding VKDNW_agg's six columns gets its row, scored by the paper's own aggregate (not by the three
+    rank rules), equal to nwot.proxies.population.vkdnw_aggregate on the pool's raw values."""
+    import nwot
+    from nwot.proxies import get_proxy
+    from nwot.proxies.population import vkdnw_aggregate
+    from nwot.study.proxy_report import VKDNW_AGG, ensemble_rows, subsets
+    from nwot.study.proxy_study import Pool
+
+    table = nwot.load_nb201_table()
+    cells = list(range(60))
+    rng = np.random.default_rng(1)
+    acc = table.loc[cells, "cifar10/ori-test@200"]
+    df = pd.DataFrame({c: acc.to_numpy() + rng.normal(0, 3, 60) for c in VKDNW_AGG}, index=cells)
+    df["vkdnw_dim"] = np.round(df["vkdnw_dim"] / 10)  # ties in the first key, broken by vkdnw
+    for c in VKDNW_AGG:
+        df[f"{c}__status"] = "ok"
+    cols = [ColumnInfo(c, c, 1, get_proxy(c).config_id("clean")) for c in VKDNW_AGG]
+    pool = Pool("p", "test", df, cols, table.loc[cells, "arch"])
+    subs = subsets(pool, proxy_matrix(df, cols), {})
+    recipe = subs["vkdnw_agg (paper's recipe)"]
+    assert recipe["rules"] == ["vkdnw_agg"] and recipe["columns"] == list(VKDNW_AGG)
+    rows = ensemble_rows(pool, {"r": recipe}, acc, ("mean_rank",), draws=0)
+    assert [r["rule"] for r in rows] == ["vkdnw_agg"]
+    want = vkdnw_aggregate(*[df[c].to_numpy() for c in VKDNW_AGG])
+    assert rows[0]["kendall_tau"] == pytest.approx(kendall(want, acc.to_numpy()), abs=1e-12)
