@@ -12,6 +12,8 @@ that all rows of a pool are measured on the same cells:
 * ``all15625``: every NB201 cell; naswot, flops, params;
 * ``sample3000``: the stored prefix of ``random.Random(0).sample(range(15625), 3000)``; the proxies scored
   on the sample;
+* ``sample3000+``: the (shorter) stored prefix of the same draw where the ``sample_plus`` proxies too are
+  stored (the expensive ones still being scored, e.g. VKDNW_agg's vkdnw and jacov), when it holds >= 100 cells;
 * ``naslib725``: NASLib's 725 cells; the NASLib proxies (+ naswot at NASLib's batch 32 and at 128);
 * ``suite``: the cells scored with every proxy (a prefix of the 725; grows as background scoring runs).
 """
@@ -108,7 +110,8 @@ def _pool(name: str, cell_set: str, frame: pd.DataFrame, columns: List[ColumnInf
 
 
 def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[int],
-                naslib_cells: Sequence[int], sample: Sequence[str], naslib: Sequence[str]) -> Dict[str, Pool]:
+                naslib_cells: Sequence[int], sample: Sequence[str], naslib: Sequence[str],
+                sample_plus: Sequence[str] = ()) -> Dict[str, Pool]:
     """The pools of the module docstring (a pool whose columns are missing from the data is left out)."""
     from nwot.proxies.base import get_proxy
 
@@ -128,14 +131,18 @@ def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[
         infos["naswot"] = cols[0]
         d0 = d0.drop(columns=[c for c in ("naswot", "naswot__status") if c in d0]).join(
             pd.DataFrame({"naswot": data.naswot, "naswot__status": "ok"}), how="left")
+    draw = "random.Random(0).sample(range(15625), 3000), stored prefix"
     for name, cells, want, words in (
-            ("sample3000", sample_cells, sample, "random.Random(0).sample(range(15625), 3000), stored prefix"),
+            ("sample3000", sample_cells, sample, draw),
+            ("sample3000+", sample_cells, tuple(sample) + tuple(sample_plus) if sample_plus else (), draw),
             ("naslib725", naslib_cells, naslib, "NASLib's 725 zero-cost cells")):
         cols = [infos[c] for c in want if c in infos]
         if not cols:
             continue
-        if name == "sample3000":
+        if name.startswith("sample3000"):
             sub = stored_prefix(d0, cells, cols)
+            if name == "sample3000+" and (len(sub) < 100 or any(c not in infos for c in sample_plus)):
+                continue
         else:
             sub = d0.loc[d0.index.intersection(pd.Index(list(cells)))]
         out[name] = _pool(name, words, sub.sort_index(), cols, archs_all)

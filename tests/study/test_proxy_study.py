@@ -272,3 +272,35 @@ def test_paper_recipes_are_subsets_with_their_own_rule():
     assert [r["rule"] for r in rows] == ["vkdnw_agg"]
     want = vkdnw_aggregate(*[df[c].to_numpy() for c in VKDNW_AGG])
     assert rows[0]["kendall_tau"] == pytest.approx(kendall(want, acc.to_numpy()), abs=1e-12)
+
+
+def test_no_cap_subset_keeps_every_stable_proxy_but_near_copies():
+    """``label-free, no cap``: the sized rule without its size limit. Eight columns: b is a copy of a (rho 1 > 0.95),
+    e fails the seed-stability filter; the other six are all kept (more than the cap of 5), and the rule says it
+    was added after results were seen. A no-cap subset equal to a sized one is not listed twice."""
+    import nwot
+    from nwot.proxies import get_proxy
+    from nwot.study.proxy_report import NO_CAP, subsets
+    from nwot.study.proxy_study import Pool
+
+    table = nwot.load_nb201_table()
+    cells = list(range(80))
+    rng = np.random.default_rng(2)
+    acc = table.loc[cells, "cifar10/ori-test@200"].to_numpy()
+    noise = {"a": 2, "c": 4, "d": 8, "e": 3, "f": 5, "g": 6, "h": 7}
+    df = pd.DataFrame({c: acc + rng.normal(0, s, 80) for c, s in noise.items()}, index=cells)
+    df["b"] = df["a"] * 2.0
+    for c in list(df.columns):
+        df[f"{c}__status"] = "ok"
+    cfg = get_proxy("snip").config_id("clean")
+    names = ["a", "b", "c", "d", "e", "f", "g", "h"]
+    cols = [ColumnInfo(c, "snip", 1, cfg) for c in names]
+    pool = Pool("p", "test", df, cols, table.loc[cells, "arch"])
+    subs = subsets(pool, proxy_matrix(df, cols), {"e": 0.5, "a": 0.99})
+    nc = subs[NO_CAP]
+    assert len(nc["columns"]) == 6 and set(nc["columns"]) - {"a", "b"} == {"c", "d", "f", "g", "h"}
+    assert nc["dropped"]["e"].startswith("seed stability rho 0.500")
+    assert "no size cap" in nc["how"] and "after the sized subsets' results were seen" in nc["how"]
+    assert nc["columns"][:5] == subs["label-free <=5"]["columns"]  # the same order of choice, one more kept
+    small = Pool("q", "test", df, cols[:4], table.loc[cells, "arch"])
+    assert NO_CAP not in subsets(small, proxy_matrix(df, cols[:4]), {"e": 0.5})  # = the <=3 subset: not twice
