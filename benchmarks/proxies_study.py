@@ -30,12 +30,13 @@ from nwot.study.provenance import command_line, git_state, machine, utc_date  # 
 EXPORT0 = RESULTS / "nb201_proxies_seed0.csv.xz"
 EXPORT1 = RESULTS / "nb201_proxies_seed1.csv.xz"
 #: The NASLib 12 (NASLib's nwot = naswot at batch 32), and the proxies scored on the 3,000-cell sample: the cheap
-#: ones (benchmarks/run_proxies_scoring.sh), AZ-NAS's components and VKDNW_agg's (vkdnw, jacov). The pool is the
-#: sample's stored prefix where every one of them is stored.
+#: ones (benchmarks/run_proxies_scoring.sh) and AZ-NAS's components (pool ``sample3000``); with VKDNW_agg's vkdnw
+#: and jacov, still being scored, on the shorter stored prefix that holds them too (pool ``sample3000+``).
 NASLIB = ("epe_nas", "fisher", "fisher@reference", "flops", "grad_norm", "grasp", "jacov", "l2_norm", "naswot@bs32",
           "params", "plain", "snip", "synflow", "naswot")
 SAMPLE = ("synflow", "meco", "flops", "params", "l2_norm", "az_nas_complexity", "vkdnw_dim", "swap", "te_nas_lr",
-          "naswot", "az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability", "vkdnw", "jacov")
+          "naswot", "az_nas_expressivity", "az_nas_progressivity", "az_nas_trainability")
+SAMPLE_PLUS = ("vkdnw", "jacov")
 RULES = ("mean_rank", "log_rank_product", "vote")
 
 
@@ -87,7 +88,7 @@ def main(argv=None) -> int:
     table = load_nb201_table()
     add_naswot_seed1(data)
     pools = study_pools(data, table, sample_cells=random_cells(3000, seed=0), naslib_cells=naslib_cells_of(data),
-                        sample=SAMPLE, naslib=NASLIB)
+                        sample=SAMPLE, naslib=NASLIB, sample_plus=SAMPLE_PLUS)
     res = run_study(pools, data, table, draws=args.draws, fewshot_draws=args.fewshot_draws, runs=args.runs,
                     rules=RULES, log=lambda m: print(f"[{time.time() - t0:6.0f} s] {m}", flush=True))
     res["provenance"] = {"command": command_line(__file__, argv), "git": git_state(), "machine": machine(threads=1),
