@@ -15,8 +15,8 @@ that all rows of a pool are measured on the same cells:
 * ``sample3000+``: the (shorter) stored prefix of the same draw where the ``sample_plus`` proxies too are
   stored (the expensive ones still being scored, e.g. VKDNW_agg's vkdnw and jacov), when it holds >= 100 cells;
 * ``naslib725``: NASLib's 725 cells; the NASLib proxies (+ naswot at NASLib's batch 32 and at 128);
-* ``suite``: the NASLib cells scored with every proxy that holds >= 20 of them (a prefix of the 725; grows as
-  background scoring runs).
+* ``suite``: the NASLib cells scored with every proxy stored on >= 25 % of them (a prefix of the 725; grows
+  as background scoring runs).
 """
 from __future__ import annotations
 
@@ -86,8 +86,10 @@ def load_study_data(export, seed1_export=None, naswot_export=None) -> StudyData:
                                            "naswot": str(naswot_export or "")})
 
 
-#: A proxy joins the ``suite`` pool when it is stored on at least this many of NASLib's cells.
-SUITE_MIN = 20
+#: A proxy joins the ``suite`` pool when it is stored on at least this fraction of NASLib's cells: more than
+#: the about 3000 / 15625 = 19 % of them (139 of 725) that the 3,000-cell sample holds, so a proxy scored only on
+#: the sample (e.g. after a version bump) does not shrink the pool to the overlap.
+SUITE_MIN_FRACTION = 0.25
 
 
 def stored_mask(frame: pd.DataFrame, columns: Sequence[ColumnInfo]) -> np.ndarray:
@@ -154,7 +156,8 @@ def study_pools(data: StudyData, table: pd.DataFrame, *, sample_cells: Sequence[
     # the suite: NASLib's cells scored with every proxy that has been run on them (a proxy scored only on the
     # sample, e.g. after a version bump, would otherwise empty the pool)
     on_naslib = d0.loc[d0.index.intersection(pd.Index(list(naslib_cells)))]
-    suite = [c for c in infos.values() if c.column in d0 and stored_mask(on_naslib, [c]).sum() >= SUITE_MIN]
+    need = max(20, SUITE_MIN_FRACTION * len(on_naslib))
+    suite = [c for c in infos.values() if c.column in d0 and stored_mask(on_naslib, [c]).sum() >= need]
     if suite:
         p = _pool("suite", "NASLib cells scored with every proxy run on them", on_naslib, suite, archs_all)
         if len(p.frame) >= 20:

@@ -304,3 +304,23 @@ def test_no_cap_subset_keeps_every_stable_proxy_but_near_copies():
     assert nc["columns"][:5] == subs["label-free <=5"]["columns"]  # the same order of choice, one more kept
     small = Pool("q", "test", df, cols[:4], table.loc[cells, "arch"])
     assert NO_CAP not in subsets(small, proxy_matrix(df, cols[:4]), {"e": 0.5})  # = the <=3 subset: not twice
+
+
+def test_suite_leaves_out_a_proxy_stored_on_few_naslib_cells():
+    """A proxy stored on under a quarter of NASLib's cells (here 10 of 120: e.g. scored only on the sample after a
+    version bump) is left out of the suite instead of shrinking it to those 10 cells."""
+    import nwot
+    from nwot.proxies import get_proxy
+    from nwot.study.proxy_study import StudyData, study_pools
+
+    table = nwot.load_nb201_table()
+    cells = list(range(120))
+    df = pd.DataFrame({"flops": table.loc[cells, "flops"].to_numpy(), "snip": np.arange(120.0),
+                       "jacov": [float(i) if i < 10 else np.nan for i in cells]}, index=cells)
+    for c in ("flops", "snip"):
+        df[f"{c}__status"] = "ok"
+    df["jacov__status"] = ["ok" if i < 10 else None for i in cells]
+    data = StudyData(df, {c: get_proxy(c).config_id("clean") for c in ("flops", "snip", "jacov")})
+    pools = study_pools(data, table, sample_cells=[], naslib_cells=cells, sample=(), naslib=("flops", "snip"))
+    assert len(pools["suite"].frame) == 120
+    assert [c.column for c in pools["suite"].columns] == ["flops", "snip"]
