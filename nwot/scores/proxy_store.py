@@ -151,9 +151,20 @@ def export_wide(store: ScoreStore, space: str, dataset: str, keys: Mapping[str, 
     return path, int(len(df))
 
 
+def _read_export(path) -> pd.DataFrame:
+    """The CSV of an export as written: only an empty field is missing. pandas' default would also read the
+    status ``"nan"`` (a proxy that returned NaN: a stored failure) as missing, i.e. as never scored."""
+    df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    for c in df.columns:
+        if c not in ("arch",) and not c.endswith("__status") and df[c].dtype == object:
+            df[c] = pd.to_numeric(df[c])  # a value column holding only "nan" / "inf" strings
+    return df
+
+
 def read_wide(path, names: Optional[Sequence[str]] = None) -> pd.DataFrame:
-    """An export of :func:`export_wide`, indexed by ``index``; ``names`` checks those columns exist."""
-    df = pd.read_csv(path)
+    """An export of :func:`export_wide`, indexed by ``index``; ``names`` checks those columns exist. Failure
+    statuses are kept as written (``"nan"`` included)."""
+    df = _read_export(path)
     missing = [c for c in ["index", "arch", *(names or [])] if c not in df.columns]
     if missing:
         raise NwotError(f"score export {path} lacks columns {missing}; has {list(df.columns)}")
@@ -191,7 +202,7 @@ def import_wide(store: ScoreStore, path, space: Optional[str] = None, dataset: O
         raise NwotError(f"export {path} holds {meta.get('space')}/{meta.get('dataset')}, not {space}/{dataset}")
     from nwot.scores.store import ScoreRow
 
-    df = pd.read_csv(path)
+    df = _read_export(path)
     added: Dict[str, int] = {}
     for name, c in cols.items():
         if name not in df.columns:

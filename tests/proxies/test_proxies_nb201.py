@@ -110,12 +110,16 @@ def test_an_export_imported_into_a_fresh_store_gives_the_same_export(tmp_path):
     st.put(k, [ScoreRow(ARCHS[0], -33.5, 0.2, 0, "cpu", "ok"),
                ScoreRow(NO_PATH, float("nan"), 0.2, ARCHS.index(NO_PATH), "cpu", "no_path", "zero Jacobian")])
     st.put(k2, [ScoreRow(ARCHS[1], 0.123456789012, 0.1, 1, "cpu", "ok"),
-                ScoreRow(ARCHS[2], float("-inf"), 0.1, 2, "cpu", "ok")])
+                ScoreRow(ARCHS[2], float("-inf"), 0.1, 2, "cpu", "ok"),
+                # a failure whose status is the string "nan" (pandas' default reader takes it for missing)
+                ScoreRow(ARCHS[3], float("-inf"), 0.1, 3, "cpu", "nan", "all-zero features")])
     keys = {"jacov": k, "snip": k2}
     first, _ = export_wide(st, "nb201", "cifar10", keys, tmp_path / "a.csv.xz", {"command": "test"})
+    assert read_wide(first).loc[3, "snip__status"] == "nan"
     fresh = ScoreStore(tmp_path / "fresh.sqlite")
-    assert import_wide(fresh, first) == {"jacov": 2, "snip": 2}
+    assert import_wide(fresh, first) == {"jacov": 2, "snip": 3}
     assert import_wide(fresh, first) == {"jacov": 0, "snip": 0}  # stored rows are kept, never doubled
+    assert dict(zip(fresh.to_frame(k2)["arch_index"], fresh.to_frame(k2)["status"]))[3] == "nan"
     again, _ = export_wide(fresh, "nb201", "cifar10", keys, tmp_path / "b.csv.xz", {"command": "test"})
     a, b = read_wide(first), read_wide(again)
     assert a.equals(b)
