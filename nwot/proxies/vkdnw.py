@@ -107,8 +107,9 @@ def _first_element_jacobian_hooks(model: nn.Module, x: torch.Tensor) -> Optional
     weight is then read off its input and output gradient: conv ``Σ_hw g[n,0,h,w] x_pad[n,0,s_h h,s_w w]``
     (kernel offset (0, 0); group 0 holds input channel 0), linear ``g[n,0] x[n,0]``, BN ``Σ_hw g[n,0] x̂[n,0]``,
     biases ``Σ_hw g[n,0]``. Same numbers as the per-image ``jacrev`` loop (equal to 1e-15 in float64), about
-    2x faster on CPU. ``None`` when a layer runs more than once in a forward (shared weights)."""
-    model = copy.deepcopy(model)
+    2x faster on CPU. ``None`` when a layer runs more than once in a forward (shared weights) or a linear layer
+    sees other than (B, F) inputs."""
+    model = copy.deepcopy(model).eval()
     for m in list(model.modules()):
         for child_name, child in list(m.named_children()):
             if isinstance(child, nn.BatchNorm2d):
@@ -120,8 +121,8 @@ def _first_element_jacobian_hooks(model: nn.Module, x: torch.Tensor) -> Optional
     repeated: List[nn.Module] = []
 
     def keep(mod, inputs, output):
-        if mod in seen:
-            repeated.append(mod)
+        if mod in seen or inputs[0].dim() != (2 if isinstance(mod, nn.Linear) else 4):
+            repeated.append(mod)  # run twice, or on inputs of another rank: the loop handles it
         seen[mod] = (inputs[0].detach(), output)
 
     handles = [m.register_forward_hook(keep) for m in layers]
@@ -163,7 +164,7 @@ def _first_element_jacobian_hooks(model: nn.Module, x: torch.Tensor) -> Optional
 
 def _first_element_jacobian_loop(model: nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """``(J, logits)`` as :func:`_first_element_jacobian_hooks`, by ``jacrev`` on each image alone (any model)."""
-    model = _per_sample_bn(copy.deepcopy(model))
+    model = _per_sample_bn(copy.deepcopy(model)).eval()
     names = [k for k, _ in model.named_parameters()]
     base = {k: v.detach() for k, v in model.named_parameters()}
     s0 = {k: base[k].reshape(-1)[:1].clone() for k in names}
@@ -192,10 +193,11 @@ def fisher_subset(model: nn.Module, x: torch.Tensor, reference: bool, method: st
         raise ValueError(f"unknown method {method!r}; known: auto, hooks, loop")
     found = None
     if method != "loop" and _hookable(model):
-        found = _first_element_jacobian_hooks(model.eval(), x)
+        found = _first_element_jacobian_hooks(model, x)
     if found is None and method == "hooks":
-        raise ValueError("the hooks method needs every parameter on a Conv2d / Linear / BatchNorm2d run once")
-    jac, out = found if found is not None else _first_element_jacobian_loop(model.eval(), x)
+        raise ValueError("the hooks method needs every parameter on a Conv2d / Linear / BatchNorm2d run once "
+                         "(linear layers on (B, F) inputs)")
+    jac, out = found if found is not None else _first_element_jacobian_loop(model, x)
     p = torch.softmax(out.double(), dim=1)
     if reference:
         p = p * (1 - ALPHA) + ALPHA / p.shape[1]

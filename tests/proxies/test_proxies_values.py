@@ -368,7 +368,8 @@ def test_vkdnw_batched_jacobian_equals_the_per_image_loop(build, reference):
     assert torch.allclose(hooks, loop, rtol=1e-12, atol=1e-18)
     assert float(hooks.abs().max()) > 0
     assert torch.equal(fisher_subset(net, x, reference), hooks)  # auto picks the batched method here
-    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())  # the model is not changed
+    assert all(torch.equal(v, before[k]) for k, v in net.state_dict().items())  # the model is not changed ...
+    assert net.training  # ... nor its mode (each method works on an eval-mode copy)
 
 
 def test_vkdnw_shared_layer_uses_the_loop_and_hooks_refuses():
@@ -381,6 +382,31 @@ def test_vkdnw_shared_layer_uses_the_loop_and_hooks_refuses():
         fisher_subset(net, x, False, method="hooks")
     with pytest.raises(ValueError, match="known: auto, hooks, loop"):
         fisher_subset(net, x, False, method="fast")
+
+
+class _TokenNet(torch.nn.Module):
+    """A linear layer on (B, T, F) inputs: its first-element gradient is not ``g[n, 0] x[n, 0]``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 4, 1)
+        self.mix = torch.nn.Linear(4, 4)
+        self.head = torch.nn.Linear(4, 3)
+
+    def forward(self, x):
+        t = self.conv(x).flatten(2).transpose(1, 2)  # (B, HW, 4)
+        return self.head(torch.relu(self.mix(t)).mean(1))
+
+
+def test_vkdnw_linear_on_token_inputs_uses_the_loop():
+    from nwot.proxies.vkdnw import fisher_subset
+
+    torch.manual_seed(0)
+    net = _TokenNet().double()
+    x = torch.randn((4, 3, 4, 4), dtype=torch.float64)
+    assert torch.equal(fisher_subset(net, x, False), fisher_subset(net, x, False, method="loop"))
+    with pytest.raises(ValueError, match=r"\(B, F\) inputs"):
+        fisher_subset(net, x, False, method="hooks")
 
 
 def test_vkdnw_nb201_cell_batched_equals_loop():
