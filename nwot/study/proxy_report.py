@@ -2,8 +2,9 @@
 ensembles, few-shot models and ensemble search, per pool of :func:`nwot.study.proxy_study.study_pools`.
 
 Label-free and few-shot results are kept in separate sections (``ensembles`` / ``fewshot``); only the
-few-shot section ever reads an accuracy before evaluating. The search ensemble is fixed in advance:
-the label-free subset of size 3 (:func:`nwot.study.ensembles.select_label_free`) by mean rank.
+few-shot section ever reads an accuracy before evaluating. The search ensemble fixed in advance is the
+label-free subset of size 3 (:func:`nwot.study.ensembles.select_label_free`) by mean rank; beside it, marked
+``pre_declared: False``, the later :data:`NO_CAP` subset by log-rank product.
 """
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ NO_CAP = "label-free, no cap"
 NO_CAP_NOTE = " (rule added 2026-12-01, after the sized subsets' results were seen; no accuracy enters the choice)"
 
 
+#: The columns of VKDNW_agg (:func:`nwot.proxies.population.vkdnw_aggregate`, in its argument order).
+VKDNW_AGG = ("vkdnw_dim", "vkdnw", "jacov", "az_nas_expressivity", "az_nas_trainability", "flops")
+
+
 def subsets(pool: Pool, matrix: pd.DataFrame, stability: Mapping[str, float]) -> Dict[str, dict]:
     """Named column subsets of a pool, each chosen without labels, with how it was chosen."""
     cols = [c.column for c in pool.columns]
@@ -61,10 +66,6 @@ def subsets(pool: Pool, matrix: pd.DataFrame, stability: Mapping[str, float]) ->
             "how": "VKDNW_agg, its authors' combination (Tybl & Neumann, CVPR 2025, §3.3; "
                    "nwot.proxies.population.vkdnw_aggregate), fixed by that paper, not chosen here"}
     return out
-
-
-#: The columns of VKDNW_agg (:func:`nwot.proxies.population.vkdnw_aggregate`, in its argument order).
-VKDNW_AGG = ("vkdnw_dim", "vkdnw", "jacov", "az_nas_expressivity", "az_nas_trainability", "flops")
 
 
 def ensemble_score(pool: Pool, columns: Sequence[str], rule: str) -> pd.Series:
