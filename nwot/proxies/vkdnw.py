@@ -136,30 +136,34 @@ def _first_element_jacobian_hooks(model: nn.Module, x: torch.Tensor) -> Optional
         return None
     entries = [(m, pname) for m in model.modules() for pname, _ in m.named_parameters(recurse=False)]
     live = [m for m in seen if seen[m][1].requires_grad]
+    # what multiplies the output gradient g[:, 0] of each entry's layer (the same for every class): the input
+    # at kernel offset (0, 0) for a conv weight, x̂ for a BN weight, x[:, 0] for a linear weight, 1 for a bias
+    factors = [None if pname == "bias" or m not in seen else _first_weight_input(m, seen[m][0], seen[m][1])
+               for m, pname in entries]
     b, c_out = out.shape
     jac = torch.zeros((b, c_out, len(entries)), dtype=torch.float64, device=out.device)
     for c in range(c_out):
         grads = torch.autograd.grad(out[:, c].sum(), [seen[m][1] for m in live], retain_graph=c + 1 < c_out,
                                     allow_unused=True)
         g_of = dict(zip(live, grads))
-        for k, (m, pname) in enumerate(entries):
+        for k, (m, _) in enumerate(entries):
             g = g_of.get(m)
             if g is None:
                 continue
-            inp = seen[m][0]
-            if pname == "bias":
-                v = g[:, 0] if g.dim() == 2 else g[:, 0].sum(dim=(1, 2))
-            elif isinstance(m, nn.Linear):
-                v = g[:, 0] * inp[:, 0]
-            elif isinstance(m, nn.Conv2d):
-                (ph, pw), (sh, sw) = m.padding, m.stride
-                xin = F.pad(inp[:, 0], (pw, pw, ph, ph))
-                h, w = g.shape[2], g.shape[3]
-                v = (g[:, 0] * xin[:, 0:(h - 1) * sh + 1:sh, 0:(w - 1) * sw + 1:sw]).sum(dim=(1, 2))
-            else:
-                v = (g[:, 0] * F.instance_norm(inp, eps=m.eps)[:, 0]).sum(dim=(1, 2))
-            jac[:, c, k] = v.double()
+            v = g[:, 0] if factors[k] is None else g[:, 0] * factors[k]
+            jac[:, c, k] = (v if v.dim() == 1 else v.sum(dim=(1, 2))).double()
     return jac, out.detach()
+
+
+def _first_weight_input(m: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """The factor ``a`` with ``∂f/∂w[0] = Σ g[:, 0] · a`` per image for the first weight of layer ``m``."""
+    if isinstance(m, nn.Linear):
+        return inp[:, 0]
+    if isinstance(m, nn.Conv2d):
+        (ph, pw), (sh, sw) = m.padding, m.stride
+        h, w = out.shape[2], out.shape[3]
+        return F.pad(inp[:, 0], (pw, pw, ph, ph))[:, 0:(h - 1) * sh + 1:sh, 0:(w - 1) * sw + 1:sw]
+    return F.instance_norm(inp, eps=m.eps)[:, 0]
 
 
 def _first_element_jacobian_loop(model: nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
